@@ -1,0 +1,151 @@
+"""Seeds, device and precision choice, and the fast mode used in CI.
+
+Introduced in 00_course_map. This is the one place that decides the device,
+dtype and autocast settings; nothing else in the course does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import random
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from helpers.validate import check_choice, check_int
+
+__all__ = [
+    "DEVICE_ENV",
+    "FAST_ENV",
+    "Precision",
+    "autocast",
+    "describe_environment",
+    "fast_mode",
+    "get_device",
+    "precision_for",
+    "set_seed",
+]
+
+#: Environment variable that overrides the automatic device choice.
+DEVICE_ENV = "COURSE_DEVICE"
+#: Environment variable that forces fast mode on ("1") or off ("0").
+FAST_ENV = "COURSE_FAST"
+
+_DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def set_seed(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's random generators."""
+    seed = check_int(seed, "seed", low=0, high=2**32 - 1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(preference: str | None = None) -> torch.device:
+    """Pick CUDA, then Apple MPS, then CPU.
+
+    ``preference`` (or the ``COURSE_DEVICE`` environment variable when
+    ``preference`` is None) may be "auto", "cpu", "cuda" or "mps". Asking for a
+    device that this machine lacks raises ``ValueError``.
+    """
+    if preference is None:
+        preference = os.environ.get(DEVICE_ENV, "auto").strip().lower() or "auto"
+        source = f"environment variable {DEVICE_ENV}"
+    else:
+        source = "preference"
+    check_choice(preference, source, _DEVICE_CHOICES)
+    if preference == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if _mps_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    if preference == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' was requested but no CUDA GPU is available")
+    if preference == "mps" and not _mps_available():
+        raise ValueError("device 'mps' was requested but Apple MPS is not available")
+    return torch.device(preference)
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How to run a model on one device."""
+
+    device_type: str  # "cuda", "mps" or "cpu"
+    autocast_dtype: torch.dtype | None  # dtype for torch.autocast, None = off
+    param_dtype: torch.dtype  # dtype the parameters are stored in
+    use_fused_adamw: bool  # whether torch.optim.AdamW(fused=True) is available
+    can_compile: bool  # whether torch.compile is worth offering
+
+
+def precision_for(
+    device: torch.device | str, *, bf16_supported: bool | None = None
+) -> Precision:
+    """Choose the precision for ``device``: bf16 autocast on GPUs that support it,
+    plain float32 elsewhere.
+
+    ``bf16_supported`` lets tests exercise the CUDA branch on a CPU machine; by
+    default it is read from ``torch.cuda.is_bf16_supported()``.
+    """
+    device = torch.device(device)
+    kind = check_choice(device.type, "device type", ("cuda", "mps", "cpu"))
+    if kind == "cuda":
+        if bf16_supported is None:
+            bf16_supported = bool(torch.cuda.is_bf16_supported())
+        dtype = torch.bfloat16 if bf16_supported else torch.float16
+        return Precision("cuda", dtype, torch.float32, True, True)
+    return Precision(kind, None, torch.float32, False, False)
+
+
+def autocast(device: torch.device | str, precision: Precision | None = None):
+    """A context manager running the forward pass in the chosen precision.
+
+    On CPU (and MPS) this is a no-op, so the same cell runs everywhere.
+    """
+    device = torch.device(device)
+    precision = precision or precision_for(device)
+    if precision.autocast_dtype is None:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=precision.autocast_dtype)
+
+
+def fast_mode() -> bool:
+    """True under CI (``CI`` set) or when ``COURSE_FAST=1``: use smaller configs.
+
+    ``COURSE_FAST=0`` turns it off even under CI.
+    """
+    flag = os.environ.get(FAST_ENV)
+    if flag is not None and flag.strip() != "":
+        check_choice(flag.strip(), f"environment variable {FAST_ENV}", ("0", "1"))
+        return flag.strip() == "1"
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false")
+
+
+def describe_environment() -> dict[str, str]:
+    """Versions and devices, for the environment check in 00_course_map."""
+    import ipywidgets
+    import matplotlib
+
+    device = get_device()
+    info = {
+        "python": platform.python_version(),
+        "platform": platform.platform(terse=True),
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "matplotlib": matplotlib.__version__,
+        "ipywidgets": ipywidgets.__version__,
+        "cpu_threads": str(torch.get_num_threads()),
+        "device": str(device),
+    }
+    if device.type == "cuda":
+        info["gpu"] = torch.cuda.get_device_name(device)
+    return info
