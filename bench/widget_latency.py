@@ -57,8 +57,10 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             median, p95 = statistics.median(times), percentile(times, 95)
             name = case.name + label
-            print(f"{name:<52} {len(times):>5} {median:>10.1f} {p95:>8.1f} "
-                  f"{max(times):>8.1f}")
+            print(
+                f"{name:<52} {len(times):>5} {median:>10.1f} {p95:>8.1f} "
+                f"{max(times):>8.1f}"
+            )
             if not label and (median > 100 or p95 > 200):
                 slow.append(name)
     if slow:

@@ -2,7 +2,13 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.validate import as_array, check_choice, check_int, check_number, check_shape
+from helpers.validate import (
+    as_array,
+    check_choice,
+    check_int,
+    check_number,
+    check_shape,
+)
 
 
 def test_as_array_accepts_lists_and_tensors():

@@ -31,7 +31,9 @@ def test_panel_moves_change_the_display(case):
     panel = case.make()
     assert isinstance(panel, Panel)
     assert panel.image.value, f"{case.name}: no figure drawn at start"
-    assert panel.status.value == "", f"{case.name}: error at start: {panel.status.value}"
+    assert panel.status.value == "", (
+        f"{case.name}: error at start: {panel.status.value}"
+    )
     assert case.moves, f"{case.name}: bench_cases() lists no controls to move"
     for control, values in case.moves.items():
         assert control in panel.controls, f"{case.name}: no control {control!r}"

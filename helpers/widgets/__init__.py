@@ -44,7 +44,11 @@ class Panel:
     ):
         self.fig, self.ax = new_figure(figsize, dpi=dpi, **fig_kw)
         self.controls: dict[str, widgets.Widget] = {}
-        self.image = widgets.Image(format="png")
+        width_px = round(self.fig.get_figwidth() * self.fig.dpi)
+        # Shown at the figure's own pixel size (not stretched to the page width).
+        self.image = widgets.Image(
+            format="png", layout=widgets.Layout(width=f"{width_px}px", height="auto")
+        )
         self.readout = widgets.HTML()
         self.status = widgets.HTML()
         self.last_update_seconds = 0.0
