@@ -33,6 +33,9 @@ class CheckResult:
     def __repr__(self) -> str:
         return self.message
 
+    def _ipython_display_(self) -> None:
+        """The verdict was already printed; show nothing more in a notebook."""
+
 
 def close_enough(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
     """Compare numbers, arrays, tensors, strings or nested sequences."""

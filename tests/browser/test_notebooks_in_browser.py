@@ -182,6 +182,10 @@ def _screenshot(page, name: str) -> Path:
         " return s.scrollHeight; }"
     )
     page.set_viewport_size({"width": 1280, "height": int(min(height + 200, 30000))})
+    page.evaluate(
+        "() => { const w = window.jupyterapp.shell.currentWidget.node;"
+        " (w.querySelector('.jp-WindowedPanel-outer') || w).scrollTop = 0; }"
+    )
     path = SCREENSHOTS / (Path(name).stem + ".png")
     page.screenshot(path=str(path))
     return path
