@@ -65,6 +65,11 @@ class Panel:
         return widgets.VBox([controls, self.image, self.readout, self.status])
 
     # --- machinery ----------------------------------------------------------
+    #: Keep the axes where the first (constrained) layout put them: recomputing the
+    #: layout on every frame roughly doubles the redraw time. Set to False in a
+    #: subclass whose labels change size a lot between updates.
+    freeze_layout = True
+
     def _finish(self) -> None:
         """Wire every control to ``refresh`` and draw the first state."""
         for control in self.controls.values():
@@ -72,6 +77,8 @@ class Panel:
                 continue  # buttons wire their own on_click handlers
             control.observe(self._on_change, names="value")
         self.refresh()
+        if self.freeze_layout:
+            self.fig.set_layout_engine("none")
 
     def _on_change(self, change: dict[str, Any]) -> None:
         self.refresh()
