@@ -1,0 +1,142 @@
+"""Panels of 04_tensors_and_gpu: the shape explorer and the matmul timer."""
+
+from __future__ import annotations
+
+import ipywidgets as widgets
+import torch
+
+from helpers.plotting import COLORS
+from helpers.plotting.tensors import draw_tensor
+from helpers.tensors import SHAPE_OPS, apply_shape_op, matmul_flops, time_matmul
+from helpers.widgets import BenchCase, Panel
+
+__all__ = ["MatmulTimerPanel", "ShapeExplorerPanel", "bench_cases", "describe_result"]
+
+
+def describe_result(name: str) -> dict[str, object]:
+    """Run shape operation ``name`` on ``x = torch.arange(24).view(2, 3, 4)`` and
+    describe the result: its shape, and whether it shares x's memory (a view) or
+    is a new tensor (a copy). Introduced in 04_tensors_and_gpu."""
+    x = torch.arange(24).view(2, 3, 4)
+    result = apply_shape_op(name, x)
+    shares = result.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    return {
+        "result": result,
+        "shape": list(result.shape),
+        "shares_memory": bool(shares),
+        "contiguous": result.is_contiguous(),
+    }
+
+
+class ShapeExplorerPanel(Panel):
+    """Pick an operation on a [2, 3, 4] tensor; see the result and its shape.
+
+    Introduced in 04_tensors_and_gpu.
+    """
+
+    def __init__(self, op: str = "x.transpose(1, 2)"):
+        super().__init__(
+            figsize=(7.0, 3.0), ncols=2, gridspec_kw={"width_ratios": [1, 1.3]}
+        )
+        self.controls["op"] = widgets.Dropdown(
+            options=list(SHAPE_OPS), value=op, description="op"
+        )
+        self.x = torch.arange(24).view(2, 3, 4)
+        draw_tensor(self.ax[0], self.x, title="x: shape [2, 3, 4]", vmin=0, vmax=40)
+        self._finish()
+        self.fig.set_layout_engine("none")  # keep the first layout: faster redraws
+
+    def update(self) -> None:
+        name = self.controls["op"].value
+        info = describe_result(name)
+        shape = info["shape"]
+        top = max(40.0, float(info["result"].max()))  # same colours as x when small
+        draw_tensor(
+            self.ax[1], info["result"], title=f"{name}: shape {shape}", vmin=0, vmax=top
+        )
+        memory = (
+            "a view of x (same memory)" if info["shares_memory"] else "a new tensor"
+        )
+        self.set_readout(
+            f"{name}  ->  shape {shape}, {len(shape)} dim(s), "
+            f"{info['result'].numel()} elements\n"
+            f"result is {memory}; contiguous: {info['contiguous']}"
+        )
+
+
+class MatmulTimerPanel(Panel):
+    """A matrix-size slider: time an n x n @ n x n product and plot GFLOP/s.
+
+    Sizes stay small (n <= 512) so that a move answers in about 100 ms.
+    Introduced in 04_tensors_and_gpu.
+    """
+
+    def __init__(self, n: int = 128):
+        super().__init__(figsize=(6.0, 3.0))
+        self.controls["n"] = widgets.IntSlider(
+            value=n,
+            min=32,
+            max=512,
+            step=32,
+            description="n",
+            continuous_update=False,
+        )
+        devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+        self.controls["device"] = widgets.Dropdown(
+            options=devices, value="cpu", description="device"
+        )
+        self.history: dict[str, dict[int, float]] = {d: {} for d in devices}
+        self.lines = {
+            d: self.ax.plot([], [], "o", color=c, alpha=0.5, label=d)[0]
+            for d, c in zip(devices, COLORS, strict=False)
+        }
+        (self.current,) = self.ax.plot([], [], "*", ms=14, color=COLORS[1])
+        self.ax.set_xscale("log", base=2)
+        self.ax.set_xlim(24, 700)
+        self.ax.set_xticks([32, 64, 128, 256, 512], ["32", "64", "128", "256", "512"])
+        self.ax.set_xlabel("n  (n x n @ n x n)")
+        self.ax.set_ylabel("GFLOP/s (measured)")
+        self.ax.grid(alpha=0.3)
+        self.ax.legend(loc="upper left", fontsize=8)
+        self._finish()
+        self.fig.set_layout_engine("none")  # keep the first layout: faster redraws
+
+    def update(self) -> None:
+        n = self.controls["n"].value
+        device = self.controls["device"].value
+        repeats = 5 if n <= 128 else 2  # a move stays near 100 ms
+        timing = time_matmul(n, device=device, repeats=repeats, warmup=1)
+        self.history[device][n] = timing.gflops
+        sizes = sorted(self.history[device])
+        self.lines[device].set_data(sizes, [self.history[device][s] for s in sizes])
+        self.current.set_data([n], [timing.gflops])
+        top = max(max(h.values(), default=0.0) for h in self.history.values())
+        self.ax.set_ylim(0, 1.15 * top)
+        self.ax.set_title(f"n = {n} on {device}: {timing.gflops:.1f} GFLOP/s")
+        flops = matmul_flops(n, n, n)
+        self.set_readout(
+            f"n = {n}: 2 x n^3 = {flops:,} FLOP, {n * n:,} independent dot "
+            f"products of length {n}\n"
+            f"best time {timing.seconds * 1e3:.3f} ms -> {timing.gflops:.1f} GFLOP/s"
+            f" on {device} ({repeats} run(s) after 1 warm-up)"
+        )
+
+    @property
+    def measured(self) -> dict[str, dict[int, float]]:
+        """Every measurement so far: device -> {n: GFLOP/s}."""
+        return {d: dict(h) for d, h in self.history.items()}
+
+
+def bench_cases() -> list[BenchCase]:
+    return [
+        BenchCase(
+            "04_tensors_and_gpu: ShapeExplorerPanel",
+            ShapeExplorerPanel,
+            {"op": ["x.permute(2, 0, 1)", "x[..., -1]", "x.mean(dim=1, keepdim=True)"]},
+        ),
+        BenchCase(
+            "04_tensors_and_gpu: MatmulTimerPanel",
+            MatmulTimerPanel,
+            {"n": [64, 256, 512, 96]},
+        ),
+    ]
