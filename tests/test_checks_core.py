@@ -45,3 +45,12 @@ def test_check_value_and_shapes(capsys):
     assert close_enough(torch.ones(2), [1.0, 1.0], 1e-6, 1e-8)
     assert close_enough({"a": 1.0}, {"a": 1.0 + 1e-12}, 1e-6, 1e-8)
     assert close_enough("ab", "ab", 0, 0) and not close_enough("ab", "ba", 0, 0)
+
+
+def test_close_enough_never_raises_on_mismatched_kinds():
+    assert not close_enough("abc", np.zeros(3), 1e-6, 1e-8)
+    assert not close_enough(np.zeros(3), "abc", 1e-6, 1e-8)
+    assert not close_enough(None, 1.0, 1e-6, 1e-8)
+    assert not close_enough(np.array([True, False]), True, 1e-6, 1e-8)
+    assert close_enough(np.bool_(True), True, 1e-6, 1e-8)
+    assert close_enough([("a", 1)], [("a", 1)], 1e-6, 1e-8)

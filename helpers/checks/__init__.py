@@ -43,8 +43,12 @@ def close_enough(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
         actual = actual.detach().cpu().numpy()
     if hasattr(expected, "detach"):
         expected = expected.detach().cpu().numpy()
-    if isinstance(expected, str | bool | type(None)):
-        return actual == expected
+    if isinstance(expected, str | type(None)):
+        return isinstance(actual, str | type(None)) and actual == expected
+    if isinstance(expected, bool | np.bool_):
+        return isinstance(actual, bool | np.bool_) and bool(actual) == bool(expected)
+    if isinstance(actual, str | bytes | type(None)):
+        return False
     if isinstance(expected, dict):
         return (
             isinstance(actual, dict)
@@ -55,7 +59,10 @@ def close_enough(actual: Any, expected: Any, rtol: float, atol: float) -> bool:
         a = np.asarray(actual, dtype=np.float64)
         e = np.asarray(expected, dtype=np.float64)
     except (TypeError, ValueError):
-        return actual == expected
+        try:
+            return bool(np.array_equal(np.asarray(actual), np.asarray(expected)))
+        except (TypeError, ValueError):
+            return False
     if a.shape != e.shape:
         return False
     return bool(np.allclose(a, e, rtol=rtol, atol=atol, equal_nan=True))
