@@ -55,7 +55,10 @@ JS_PROBLEMS = """() => {
 
 
 def _open_notebook(page, lab_server, name: str) -> None:
-    page.goto(lab_server.url(f"lab/tree/notebooks/{name}"))
+    # A workspace of its own per notebook: no tabs (and kernels) of earlier
+    # notebooks are restored when the page opens.
+    workspace = Path(name).stem.replace("_", "-")
+    page.goto(lab_server.url(f"lab/workspaces/{workspace}/tree/notebooks/{name}"))
     page.wait_for_function(
         "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
         " return !!(w && w.content && w.sessionContext && w.sessionContext.session"
