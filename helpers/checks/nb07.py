@@ -102,14 +102,15 @@ def _lr_reference(step, peak_lr, warmup_steps, total_steps):
 def check_lr_at(fn, quiet: bool = False) -> CheckResult:
     """fn(step, peak_lr, warmup_steps, total_steps) → learning rate."""
     cases = [(s, 3e-4, 100, 1000) for s in (0, 1, 50, 99, 100, 101, 550, 999, 1000)]
-    cases += [(s, 1.0, 10, 40) for s in (5, 10, 25, 40)]
+    cases += [(s, 1.0, 10, 40) for s in (5, 10, 25, 40, 55)]  # 55: after the end
+    cases += [(1200, 3e-4, 100, 1000)]  # stays at 0 after total_steps
     return check_function(
         fn,
         _lr_reference,
         cases,
         name="lr_at",
-        hint="预热阶段 lr = peak * step / warmup；之后 progress 从 0 走到 1，"
-        "lr = peak * 0.5 * (1 + cos(pi * progress))。",
+        hint="预热阶段 lr = peak * step / warmup；之后 progress 从 0 走到 1"
+        "（total_steps 之后停在 1），lr = peak * 0.5 * (1 + cos(pi * progress))。",
         quiet=quiet,
     )
 

@@ -49,8 +49,12 @@ def _draw_stack(ax, boxes, title, residual_pairs):
     half = [0.45 if label in ("x", "+") else 2.85 for label, _ in boxes]
     for start, end in residual_pairs:  # the skip path around a sub-layer
         y0, y1 = ys[start], ys[end]
+        x0 = half[start]
+        if start > 0:  # branch off the main path just above the previous add
+            y0, x0 = (ys[start] + ys[start + 1]) / 2, 0.0
+            ax.plot([0.0], [y0], "o", color=COLORS[1], ms=3)
         ax.plot(
-            [half[start], 3.4, 3.4, half[end] + 0.3],
+            [x0, 3.4, 3.4, half[end] + 0.3],
             [y0, y0, y1, y1],
             color=COLORS[1],
             lw=1.2,
