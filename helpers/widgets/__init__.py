@@ -18,6 +18,8 @@ each control and time / check the update. Introduced in 01_neuron.
 from __future__ import annotations
 
 import base64
+import contextlib
+import functools
 import html
 import time
 from collections.abc import Callable, Sequence
@@ -29,6 +31,23 @@ import ipywidgets as widgets
 from helpers.plotting import figure_to_png, new_figure
 
 __all__ = ["BenchCase", "Panel", "apply_move"]
+
+
+@functools.cache
+def _blas_controller():
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _single_threaded_blas():
+    """Run a panel update with one BLAS thread.
+
+    A panel's arrays are small. With several OpenBLAS threads, the idle threads
+    keep spinning after each call and compete with the figure's rendering for this
+    machine's two cores, which made some updates three times slower.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 class Panel:
@@ -65,6 +84,10 @@ class Panel:
         return widgets.VBox([controls, self.image, self.readout, self.status])
 
     # --- machinery ----------------------------------------------------------
+    #: Run updates with one BLAS thread (see ``_single_threaded_blas``); a panel
+    #: that measures the machine's speed sets this to False.
+    single_threaded_blas = True
+
     #: Keep the axes where the first (constrained) layout put them: recomputing the
     #: layout on every frame roughly doubles the redraw time. Set to False in a
     #: subclass whose labels change size a lot between updates.
@@ -90,8 +113,10 @@ class Panel:
         """
         start = time.perf_counter()
         try:
-            self.update()
-            self.image.value = figure_to_png(self.fig)
+            blas = _single_threaded_blas() if self.single_threaded_blas else None
+            with blas or contextlib.nullcontext():
+                self.update()
+                self.image.value = figure_to_png(self.fig)
         except Exception as exc:  # shown to the learner, never raised into the UI
             self.status.value = (
                 '<span style="color:#b00020">⚠️ '

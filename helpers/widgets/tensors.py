@@ -71,6 +71,8 @@ class MatmulTimerPanel(Panel):
     Introduced in 04_tensors_and_gpu.
     """
 
+    single_threaded_blas = False  # it measures this machine's matmul speed
+
     def __init__(self, n: int = 128):
         super().__init__(figsize=(6.0, 3.0))
         self.controls["n"] = widgets.IntSlider(
