@@ -1,0 +1,91 @@
+"""Tests of helpers.data.addition, including the model that learns to add."""
+
+import time
+
+import pytest
+import torch
+
+from helpers.checks.nb13 import check_addition_line
+from helpers.data.addition import AdditionTask, addition_accuracy
+from helpers.runtime import set_seed
+from helpers.train import TrainConfig, train
+from helpers.transformer import Decoder
+
+#: The recipe notebook 13 uses too: 2 layers, width 128, 1000 steps of 64 lines.
+RECIPE = dict(
+    n_layer=2,
+    n_head=4,
+    d_model=128,
+    batch_size=64,
+    steps=1000,
+    lr=3e-3,
+    warmup_steps=50,
+    weight_decay=0.0,
+    cpu_threads=1,
+    eval_interval=250,
+    eval_batches=2,
+)
+
+
+def test_line_format_every_number_backwards():
+    task = AdditionTask(2)
+    assert task.line(12, 34) == "21+43=640\n"
+    assert task.line(99, 99) == "99+99=891\n"
+    assert task.line(5, 7) == "50+70=210\n"
+    assert task.prompt(5, 7) == "50+70="
+    assert task.parse_answer("640\n") == 46
+    assert task.parse_answer("64") is None and task.parse_answer("6x0") is None
+    assert (task.prompt_length, task.answer_length, task.context_length) == (6, 4, 9)
+    assert check_addition_line(task.line, quiet=True)
+    assert not check_addition_line(lambda a, b: f"{a}+{b}={a + b}\n", quiet=True)
+
+
+def test_split_is_disjoint_complete_and_seeded():
+    task = AdditionTask(2, val_fraction=0.2, seed=0)
+    train_pairs, val_pairs = set(task.pairs["train"]), set(task.pairs["val"])
+    assert len(val_pairs) == 2000 and len(train_pairs) == 8000
+    assert not train_pairs & val_pairs
+    assert len(train_pairs | val_pairs) == 10_000
+    assert AdditionTask(2, seed=0).pairs == task.pairs
+    assert AdditionTask(2, seed=1).pairs["val"] != task.pairs["val"]
+
+
+def test_batches_mask_the_question():
+    task = AdditionTask(2, batch_size=5)
+    x, y = task("train", torch.Generator().manual_seed(0))
+    assert x.shape == y.shape == (5, 9)
+    assert bool((y[:, :5] == -100).all())
+    assert torch.equal(y[:, 5:-1], x[:, 6:])  # targets are the next characters
+    lines = [task.tokenizer.decode(row) for row in x.tolist()]
+    for line, target in zip(lines, y[:, 5:].tolist(), strict=True):
+        a, b = int(line[0:2][::-1]), int(line[3:5][::-1])
+        assert task.tokenizer.decode(target) == task.answer(a, b)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="digits"):
+        AdditionTask(0)
+    with pytest.raises(ValueError, match="val_fraction"):
+        AdditionTask(2, val_fraction=0.0)
+    task = AdditionTask(1)
+    with pytest.raises(ValueError, match="a must be <= 9"):
+        task.prompt(10, 1)
+    with pytest.raises(ValueError, match="split"):
+        task("test")
+    with pytest.raises(TypeError, match="AdditionTask"):
+        addition_accuracy(None, "task")
+
+
+def test_small_model_learns_two_digit_addition():
+    """Held-out problems only: >= 95% exact match after a fixed budget."""
+    task = AdditionTask(2, batch_size=RECIPE["batch_size"], seed=0)
+    config = TrainConfig(context_length=task.context_length, seed=0, **RECIPE)
+    set_seed(0)
+    model = Decoder(config.model_config(task.tokenizer.vocab_size))
+    untrained = addition_accuracy(model, task, max_problems=500)
+    start = time.perf_counter()
+    train(model, task, config, device="cpu", progress=False)
+    accuracy = addition_accuracy(model, task, "val")
+    print(f"trained in {time.perf_counter() - start:.1f} s, accuracy {accuracy}")
+    assert untrained < 0.05
+    assert accuracy >= 0.95
