@@ -34,6 +34,7 @@ __all__ = [
     "attention_reference",
     "big_batch_gradient",
     "ddp_gradient_worker",
+    "launch_training",
     "make_regression_problem",
     "mlp_reference",
     "mlp_split_worker",
@@ -172,6 +173,49 @@ def run_local(
                 process.join()
         results.close()
     return [collected[rank] for rank in range(world_size)]
+
+
+# --- the training script under torchrun -------------------------------------------
+def launch_training(args: list[str], nproc: int = 1, timeout: float = 600.0) -> dict:
+    """Run the course's training script and return its JSON summary.
+
+    ``nproc == 1`` runs ``python -m helpers.train ARGS``; ``nproc > 1`` runs the
+    same script with ``torchrun --standalone --nproc_per_node=N``, which makes it
+    DistributedDataParallel (see ``helpers.train``). A failed run raises
+    ``RuntimeError`` with the end of its error output.
+    """
+    import json
+    import shutil
+    import subprocess
+
+    if not isinstance(args, list | tuple) or not all(isinstance(a, str) for a in args):
+        raise TypeError("args must be a list of strings, e.g. ['--corpus', 'zh']")
+    nproc = check_int(nproc, "nproc", low=1, high=64)
+    timeout = check_number(timeout, "timeout", low=1.0)
+    if nproc == 1:
+        command = [sys.executable, "-m", "helpers.train", *args]
+    else:
+        torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))
+        if torchrun is None:
+            raise RuntimeError("torchrun (installed with torch) was not found")
+        command = [torchrun, "--standalone", f"--nproc_per_node={nproc}"]
+        command += ["-m", "helpers.train", *args]
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # N processes share the cores
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+    if done.returncode != 0:
+        # The script's own message (argparse's "error: ..." or a Python exception)
+        # comes first; torchrun's long report of the failed ranks follows it.
+        lines = done.stderr.splitlines()
+        causes = [line for line in lines if "error:" in line or "Error:" in line]
+        raise RuntimeError(
+            f"training failed (exit code {done.returncode}): "
+            + (causes[0].strip() if causes else "")
+            + "\n"
+            + "\n".join(lines[-15:])
+        )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- data parallelism -----------------------------------------------------------

@@ -21,6 +21,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -46,6 +47,7 @@ __all__ = [
     "main",
     "preset",
     "train",
+    "world",
 ]
 
 IGNORE_INDEX = -100  # targets with this value are left out of the loss
@@ -194,6 +196,14 @@ def is_main_process() -> bool:
     return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
 
 
+def world() -> tuple[int, int]:
+    """(rank, world size) of this process: (0, 1) outside ``torchrun``."""
+    dist = torch.distributed
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 def build_optimizer(
     model: torch.nn.Module, config: TrainConfig, device
 ) -> torch.optim.AdamW:
@@ -331,9 +341,22 @@ def train(
 def _train(model, batches, config, device, callback, progress) -> TrainResult:
     precision = precision_for(device)
     model.to(device).train()
+    rank, n_ranks = world()
     step_model = model
+    if n_ranks > 1:
+        # Data parallel under torchrun: every rank draws the same global batch
+        # (same generator seed) and trains on its own rows of it; DDP averages
+        # the gradients, so the run follows the single-process trajectory.
+        if config.batch_size % n_ranks:
+            raise ValueError(
+                f"batch_size {config.batch_size} must divide evenly over "
+                f"{n_ranks} processes"
+            )
+        step_model = torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
     if config.compile and precision.can_compile:
-        step_model = torch.compile(model)
+        step_model = torch.compile(step_model)
     optimizer = build_optimizer(model, config, device)
     generator = torch.Generator().manual_seed(config.seed)
     main = is_main_process()
@@ -349,7 +372,10 @@ def _train(model, batches, config, device, callback, progress) -> TrainResult:
         )
         for group in optimizer.param_groups:
             group["lr"] = lr
-        x, y = batches("train", generator)
+        x, y = batches("train", generator)  # (B, T) each: the global batch
+        if n_ranks > 1:
+            rows = slice(rank * len(x) // n_ranks, (rank + 1) * len(x) // n_ranks)
+            x, y = x[rows], y[rows]  # (B / n_ranks, T): this rank's share
         x = x.to(device, non_blocking=True)
         y = y.to(device, non_blocking=True)
         loss = _loss(step_model, x, y, device, precision)
@@ -358,8 +384,12 @@ def _train(model, batches, config, device, callback, progress) -> TrainResult:
             torch.nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
-        losses[step] = loss.detach()
-        tokens += x.numel()
+        logged = loss.detach()
+        if n_ranks > 1:  # report the loss of the whole global batch
+            torch.distributed.all_reduce(logged)
+            logged = logged / n_ranks
+        losses[step] = logged
+        tokens += x.numel() * n_ranks
         done = step + 1
         if done % config.eval_interval == 0 or done == config.steps:
             if device.type == "cuda":
@@ -379,7 +409,7 @@ def _train(model, batches, config, device, callback, progress) -> TrainResult:
                     TrainProgress(done, config.steps, history, list(evals), speed, lr)
                 )
             bar.update(1)
-            if config.max_seconds is not None and train_seconds >= config.max_seconds:
+            if _out_of_time(config, train_seconds, n_ranks, device):
                 break  # out of time: stop right after a validation
         else:
             train_seconds += time.perf_counter() - start
@@ -396,6 +426,17 @@ def _train(model, batches, config, device, callback, progress) -> TrainResult:
         evals=evals,
         device=str(device),
     )
+
+
+def _out_of_time(config: TrainConfig, seconds: float, n_ranks: int, device) -> bool:
+    """Whether ``config.max_seconds`` is used up; under torchrun rank 0 decides
+    for everyone, so that all ranks stop at the same step."""
+    if config.max_seconds is None:
+        return False
+    stop = torch.tensor(float(seconds >= config.max_seconds), device=device)
+    if n_ranks > 1:
+        torch.distributed.broadcast(stop, src=0)
+    return bool(stop.item())
 
 
 # --------------------------------------------------------------------------
@@ -443,6 +484,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", metavar="FOLDER", help="save a checkpoint here")
     parser.add_argument("--no-progress", action="store_true", help="hide the bar")
+    parser.add_argument(
+        "--losses", action="store_true", help="add every step's loss to the JSON"
+    )
     return parser
 
 
@@ -485,8 +529,11 @@ def main(argv: list[str] | None = None) -> dict:
     """Entry point of ``python -m helpers.train``; returns the printed summary."""
     parser = _parser()
     args = parser.parse_args(argv)
+    n_ranks = int(os.environ.get("WORLD_SIZE", "1"))  # set by torchrun
     try:
         device = get_device(args.device)
+        if n_ranks > 1 and device.type == "cuda":  # one GPU per process
+            device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
         name = default_preset(device) if args.preset == "auto" else args.preset
         base = preset(name)
         steps = base.steps if args.steps is None else args.steps
@@ -512,12 +559,35 @@ def main(argv: list[str] | None = None) -> dict:
             tokenizer = batches.tokenizer
         else:
             tokenizer, batches = _text_source(args, config)
+        if config.batch_size % n_ranks:
+            raise ValueError(
+                f"batch_size {config.batch_size} must divide evenly over "
+                f"{n_ranks} processes"
+            )
     except (ValueError, TypeError) as exc:
         parser.error(str(exc))
-    set_seed(config.seed)
+    if n_ranks > 1:  # launched by torchrun: join the process group
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        torch.distributed.init_process_group(
+            "nccl" if device.type == "cuda" else "gloo"
+        )
+    try:
+        return _run(args, config, tokenizer, batches, device)
+    finally:
+        if n_ranks > 1:
+            torch.distributed.destroy_process_group()
+
+
+def _run(args, config: TrainConfig, tokenizer, batches, device) -> dict:
+    """Build, train, evaluate, save and print: the body of ``main``."""
+    set_seed(config.seed)  # the same initial weights on every rank
     model = Decoder(config.model_config(tokenizer.vocab_size))
     result = train(model, batches, config, device=device, progress=not args.no_progress)
     summary = result.summary()
+    summary["world_size"] = world()[1]
+    if args.losses:
+        summary["losses"] = [round(loss, 5) for loss in result.train_losses]
     if args.corpus == "addition":
         from helpers.data.addition import addition_accuracy
 

@@ -206,8 +206,9 @@ def test_cli_trains_on_a_text_file_and_saves(tmp_path, capsys):
         "tokens_per_s",
         "train_loss",
         "val_loss",
+        "world_size",
     }
-    assert summary["steps"] == 4
+    assert summary["steps"] == 4 and summary["world_size"] == 1
     loaded = load_checkpoint(out)
     assert loaded.model.config.d_model == 32 and loaded.model.config.n_layer == 1
     assert loaded.tokenizer.encode("明月") == loaded.tokenizer.encode("明月")
