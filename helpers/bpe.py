@@ -16,7 +16,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from numbers import Integral
 
-from helpers.validate import check_int
+from helpers.validate import check_int, check_token_ids
 
 __all__ = ["BPETokenizer", "merge_pair", "pair_counts", "pretokenize", "train_bpe"]
 
@@ -194,24 +194,7 @@ class BPETokenizer:
         return ids
 
     def _check_ids(self, ids) -> list[int]:
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
-            raise TypeError(
-                f"ids must be a sequence of integers, got {type(ids).__name__}"
-            )
-        ids = list(ids)
-        for position, token_id in enumerate(ids):
-            if isinstance(token_id, bool) or not isinstance(token_id, Integral):
-                raise TypeError(
-                    f"ids[{position}] must be an integer, got {type(token_id).__name__}"
-                )
-            if not 0 <= token_id < self.vocab_size:
-                raise ValueError(
-                    f"ids[{position}] = {token_id} is out of range: expected "
-                    f"0 … {self.vocab_size - 1}"
-                )
-        return ids
+        return check_token_ids(ids, self.vocab_size)
 
     def decode_bytes(self, ids: Iterable[int]) -> bytes:
         """The raw bytes of a sequence of IDs."""

@@ -20,6 +20,7 @@ __all__ = [
     "check_int",
     "check_number",
     "check_shape",
+    "check_token_ids",
 ]
 
 
@@ -116,3 +117,24 @@ def check_choice(x, name: str, options: Iterable[str]) -> str:
         listed = ", ".join(repr(o) for o in options)
         raise ValueError(f"unknown {name} {x!r}; expected one of: {listed}")
     return x
+
+
+def check_token_ids(ids, vocab_size: int) -> list[int]:
+    """Check a sequence of token IDs (a list, or a 1-D tensor / array) and return it
+    as a list of ints, each in ``[0, vocab_size)``. Used by the tokenizers' decode."""
+    if hasattr(ids, "tolist"):
+        ids = ids.tolist()
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        raise TypeError(f"ids must be a sequence of integers, got {type(ids).__name__}")
+    ids = list(ids)
+    for position, token_id in enumerate(ids):
+        if isinstance(token_id, bool) or not isinstance(token_id, Integral):
+            raise TypeError(
+                f"ids[{position}] must be an integer, got {type(token_id).__name__}"
+            )
+        if not 0 <= token_id < vocab_size:
+            raise ValueError(
+                f"ids[{position}] = {token_id} is out of range: expected "
+                f"0 … {vocab_size - 1}"
+            )
+    return ids

@@ -8,6 +8,7 @@ from helpers.validate import (
     check_int,
     check_number,
     check_shape,
+    check_token_ids,
 )
 
 
@@ -63,3 +64,13 @@ def test_check_int_and_choice():
         check_int(5, "n", high=4)
     with pytest.raises(ValueError, match="expected one of: 'relu', 'tanh'"):
         check_choice("relux", "activation", ["relu", "tanh"])
+
+
+def test_check_token_ids():
+    assert check_token_ids(torch.tensor([0, 2]), 3) == [0, 2]
+    with pytest.raises(TypeError, match="sequence of integers"):
+        check_token_ids("abc", 3)
+    with pytest.raises(TypeError, match=r"ids\[1\] must be an integer"):
+        check_token_ids([0, 1.5], 3)
+    with pytest.raises(ValueError, match=r"ids\[0\] = 3 is out of range: expected 0 … 2"):
+        check_token_ids([3], 3)

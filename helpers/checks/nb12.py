@@ -40,7 +40,8 @@ def check_block_parameters(fn, quiet: bool = False) -> CheckResult:
     )
 
 
-def _kv_reference(n_layer, n_head, head_dim, n_tokens, dtype_bytes):
+def kv_bytes_reference(n_layer, n_head, head_dim, n_tokens, dtype_bytes):
+    """KV-cache bytes of ``n_tokens`` tokens (reference of the nb12 / nb14 checkers)."""
     config = DecoderConfig(
         vocab_size=1,
         context_length=1,
@@ -57,7 +58,7 @@ def check_kv_cache_bytes(fn, quiet: bool = False) -> CheckResult:
     cases = [(1, 1, 2, 1, 4), (2, 4, 8, 10, 2), (32, 32, 128, 4096, 2)]
     return check_function(
         fn,
-        _kv_reference,
+        kv_bytes_reference,
         cases,
         name="kv_cache_bytes",
         hint="每层、每个 token 都要存 K 和 V 两份，每份 n_head × head_dim 个数。",

@@ -5,22 +5,10 @@ from __future__ import annotations
 import torch
 
 from helpers.checks import CheckResult, check_function
+from helpers.checks.nb12 import kv_bytes_reference
 from helpers.sampling import compare_allocators, next_token_probs
-from helpers.transformer import DecoderConfig, kv_cache_bytes_per_token
 
 __all__ = ["check_kv_cache_bytes", "check_paged_waste", "check_top_k_probs"]
-
-
-def _kv_bytes(n_layer, n_head, head_dim, n_tokens, dtype_bytes):
-    config = DecoderConfig(
-        vocab_size=1,
-        context_length=1,
-        n_layer=n_layer,
-        n_head=n_head,
-        d_model=n_head * head_dim,
-        d_ff=1,
-    )
-    return kv_cache_bytes_per_token(config, dtype_bytes) * n_tokens
 
 
 def check_kv_cache_bytes(fn, *, quiet: bool = False) -> CheckResult:
@@ -34,7 +22,7 @@ def check_kv_cache_bytes(fn, *, quiet: bool = False) -> CheckResult:
     ]
     return check_function(
         fn,
-        _kv_bytes,
+        kv_bytes_reference,
         cases,
         name="KV cache bytes",
         hint="每个 token、每一层都要存 K 和 V 两份，每份 n_head × head_dim 个数。",

@@ -8,7 +8,8 @@ same text always gives the same IDs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from numbers import Integral
+
+from helpers.validate import check_token_ids
 
 __all__ = ["CharTokenizer"]
 
@@ -92,25 +93,7 @@ class CharTokenizer:
 
     def decode(self, ids: Iterable[int]) -> str:
         """The text of a sequence of IDs (a list, or a 1-D tensor/array)."""
-        if hasattr(ids, "tolist"):
-            ids = ids.tolist()
-        if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
-            raise TypeError(
-                f"ids must be a sequence of integers, got {type(ids).__name__}"
-            )
-        chars = []
-        for position, token_id in enumerate(ids):
-            if isinstance(token_id, bool) or not isinstance(token_id, Integral):
-                raise TypeError(
-                    f"ids[{position}] must be an integer, got {type(token_id).__name__}"
-                )
-            if not 0 <= token_id < self.vocab_size:
-                raise ValueError(
-                    f"ids[{position}] = {token_id} is out of range: expected "
-                    f"0 … {self.vocab_size - 1}"
-                )
-            chars.append(self.chars[token_id])
-        return "".join(chars)
+        return "".join(self.chars[i] for i in check_token_ids(ids, self.vocab_size))
 
     def to_dict(self) -> dict:
         """Plain data (JSON-compatible) to store in a checkpoint."""
