@@ -87,16 +87,27 @@ def test_describe_environment_names_versions():
     assert info["device"] in {"cpu", "cuda", "mps"}
 
 
-def test_import_changes_no_global_state():
+def test_importing_every_helpers_module_changes_no_global_state():
     import subprocess
     import sys
 
-    code = (
-        "import matplotlib as mpl, copy;"
-        "before = copy.deepcopy(dict(mpl.rcParams));"
-        "import helpers, helpers.runtime, helpers.plotting, helpers.widgets,"
-        " helpers.checks, helpers.validate;"
-        "assert dict(mpl.rcParams) == before;"
-        "import matplotlib.pyplot as plt; assert plt.get_fignums() == []"
-    )
+    code = """
+import copy, importlib, pkgutil
+import matplotlib as mpl, numpy as np, torch
+rc = copy.deepcopy(dict(mpl.rcParams))
+np_state = np.random.get_state()[1].copy()
+torch_state = torch.get_rng_state().clone()
+threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+import helpers
+names = [m.name for m in pkgutil.walk_packages(helpers.__path__, "helpers.")]
+for name in names:
+    importlib.import_module(name)
+assert len(names) > 30, names
+assert dict(mpl.rcParams) == rc, "matplotlib style changed"
+assert (np.random.get_state()[1] == np_state).all(), "NumPy seed changed"
+assert torch.equal(torch.get_rng_state(), torch_state), "torch seed changed"
+assert (torch.get_num_threads(), torch.get_default_dtype()) == (threads, dtype)
+import matplotlib.pyplot as plt
+assert plt.get_fignums() == [], "a figure was opened"
+"""
     subprocess.run([sys.executable, "-c", code], check=True)
