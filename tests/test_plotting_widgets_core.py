@@ -61,3 +61,8 @@ def test_panel_updates_and_reports_errors_without_raising():
 def test_apply_move_unknown_control():
     with pytest.raises(ValueError, match="unknown control 'b'; expected one of: a"):
         apply_move(_SinePanel(), "b", 1)
+
+
+def test_panel_image_is_shown_at_the_figure_pixel_width():
+    panel = _SinePanel()  # figsize (4, 3) at dpi 60
+    assert panel.image.layout.width == "240px"

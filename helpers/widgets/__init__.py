@@ -63,11 +63,7 @@ class Panel:
     ):
         self.fig, self.ax = new_figure(figsize, dpi=dpi, **fig_kw)
         self.controls: dict[str, widgets.Widget] = {}
-        width_px = round(self.fig.get_figwidth() * self.fig.dpi)
-        # Shown at the figure's own pixel size (not stretched to the page width).
-        self.image = widgets.Image(
-            format="png", layout=widgets.Layout(width=f"{width_px}px", height="auto")
-        )
+        self.image = widgets.Image(format="png", layout=widgets.Layout(height="auto"))
         self.readout = widgets.HTML()
         self.status = widgets.HTML()
         self.last_update_seconds = 0.0
@@ -95,6 +91,10 @@ class Panel:
 
     def _finish(self) -> None:
         """Wire every control to ``refresh`` and draw the first state."""
+        # Show the figure at its own pixel size, not stretched to the page width
+        # (set here: a subclass may have replaced ``self.fig`` after __init__).
+        width_px = round(self.fig.get_figwidth() * self.fig.dpi)
+        self.image.layout.width = f"{width_px}px"
         for control in self.controls.values():
             if isinstance(control, widgets.Button):
                 continue  # buttons wire their own on_click handlers
