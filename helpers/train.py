@@ -167,11 +167,27 @@ PRESETS = {
         eval_batches=20,
         compile=True,
     ),
+    # The multi-digit addition task of 13_train_a_tiny_llm (and tests/test_addition):
+    # 2 layers, width 128, 1000 steps of 64 problems; set context_length from the
+    # task (``preset("addition").replace(context_length=task.context_length)``).
+    "addition": TrainConfig(
+        n_layer=2,
+        n_head=4,
+        d_model=128,
+        batch_size=64,
+        steps=1000,
+        lr=3e-3,
+        warmup_steps=50,
+        weight_decay=0.0,
+        eval_interval=250,
+        eval_batches=2,
+        cpu_threads=1,
+    ),
 }
 
 
 def preset(name: str) -> TrainConfig:
-    """A fresh copy of preset ``name`` ("cpu" or "gpu").
+    """A fresh copy of preset ``name`` ("cpu", "gpu" or "addition").
 
     Introduced in 13_train_a_tiny_llm.
     """
@@ -454,9 +470,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--preset",
-        choices=("auto", "cpu", "gpu"),
+        choices=("auto", "cpu", "gpu", "addition"),
         default="auto",
-        help="model size and settings (auto: gpu on CUDA, else cpu)",
+        help="model size and settings (auto: addition for --corpus addition, "
+        "else gpu on CUDA and cpu elsewhere)",
     )
     for flag, kind in (
         ("--steps", int),
@@ -534,7 +551,9 @@ def main(argv: list[str] | None = None) -> dict:
         device = get_device(args.device)
         if n_ranks > 1 and device.type == "cuda":  # one GPU per process
             device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-        name = default_preset(device) if args.preset == "auto" else args.preset
+        name = args.preset
+        if name == "auto":
+            name = "addition" if args.corpus == "addition" else default_preset(device)
         base = preset(name)
         steps = base.steps if args.steps is None else args.steps
         config = base.replace(

@@ -8,23 +8,8 @@ import torch
 from helpers.checks.nb13 import check_addition_line
 from helpers.data.addition import AdditionTask, addition_accuracy
 from helpers.runtime import set_seed
-from helpers.train import TrainConfig, train
+from helpers.train import preset, train
 from helpers.transformer import Decoder
-
-#: The recipe notebook 13 uses too: 2 layers, width 128, 1000 steps of 64 lines.
-RECIPE = dict(
-    n_layer=2,
-    n_head=4,
-    d_model=128,
-    batch_size=64,
-    steps=1000,
-    lr=3e-3,
-    warmup_steps=50,
-    weight_decay=0.0,
-    cpu_threads=1,
-    eval_interval=250,
-    eval_batches=2,
-)
 
 
 def test_line_format_every_number_backwards():
@@ -78,8 +63,9 @@ def test_bad_input():
 
 def test_small_model_learns_two_digit_addition():
     """Held-out problems only: >= 95% exact match after a fixed budget."""
-    task = AdditionTask(2, batch_size=RECIPE["batch_size"], seed=0)
-    config = TrainConfig(context_length=task.context_length, seed=0, **RECIPE)
+    config = preset("addition")  # the recipe notebook 13 uses too
+    task = AdditionTask(2, batch_size=config.batch_size, seed=0)
+    config = config.replace(context_length=task.context_length, seed=0)
     set_seed(0)
     model = Decoder(config.model_config(task.tokenizer.vocab_size))
     untrained = addition_accuracy(model, task, max_problems=500)

@@ -9,7 +9,6 @@ import pytest
 import torch
 from torch import nn
 
-from helpers.checks import nb08
 from helpers.scratch.norms import (
     BatchNorm1d,
     Dropout,
@@ -271,22 +270,6 @@ def test_bad_options():
 
 
 # --- exercise checkers of 08_normalization ---------------------------------------
-
-
-def test_nb08_checkers_accept_reference_and_reject_wrong():
-    for check, ref, wrong in nb08.CHECKER_CASES:
-        assert check(ref, quiet=True).passed
-        result = check(wrong, quiet=True)
-        assert not result.passed and result.attempted
-
-
-def test_nb08_checkers_report_not_attempted():
-    def todo(*args):
-        raise NotImplementedError
-
-    for check, _, _ in nb08.CHECKER_CASES:
-        result = check(todo, quiet=True)
-        assert not result.passed and not result.attempted
 
 
 # --- panel of 08_normalization ------------------------------------------------------

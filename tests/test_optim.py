@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.checks import nb07
 from helpers.scratch import optim
 from helpers.scratch.optim import (
     SGD,
@@ -251,22 +250,6 @@ def test_bad_options():
 
 
 # --- exercise checkers of 07_optimizers ---------------------------------------
-
-
-def test_nb07_checkers_accept_reference_and_reject_wrong():
-    for check, ref, wrong in nb07.CHECKER_CASES:
-        assert check(ref, quiet=True).passed
-        result = check(wrong, quiet=True)
-        assert not result.passed and result.attempted
-
-
-def test_nb07_checkers_report_not_attempted():
-    def todo(*args):
-        raise NotImplementedError
-
-    for check, _, _ in nb07.CHECKER_CASES:
-        result = check(todo, quiet=True)
-        assert not result.passed and not result.attempted
 
 
 # --- panels of 07_optimizers ----------------------------------------------------
