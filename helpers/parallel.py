@@ -9,11 +9,15 @@ import them.
 
 from __future__ import annotations
 
-import math
+import json
 import multiprocessing as mp
 import os
+import pickle
 import queue as queue_module
+import shutil
+import signal
 import socket
+import subprocess
 import sys
 import time
 import traceback
@@ -26,6 +30,7 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
+from helpers.transformer import scaled_dot_product_attention, split_heads
 from helpers.validate import check_choice, check_int, check_number
 
 __all__ = [
@@ -46,6 +51,9 @@ __all__ = [
 
 
 # --- running N processes --------------------------------------------------------
+_RESULT_GRACE_S = 2.0  # how long a cleanly exited worker's result may take to arrive
+
+
 class WorkerError(RuntimeError):
     """A worker process raised; carries its rank and traceback."""
 
@@ -98,8 +106,15 @@ def _worker_main(fn, rank, world_size, port, backend, args, results) -> None:
         dist.init_process_group(
             backend, rank=rank, world_size=world_size, timeout=timedelta(seconds=60)
         )
-        value = fn(rank, world_size, *args)
-        results.put((rank, "ok", _to_plain(value)))
+        value = _to_plain(fn(rank, world_size, *args))
+        try:  # the queue pickles in a background thread that fails silently
+            pickle.dumps(value)
+        except Exception as exc:  # noqa: BLE001 - any pickling failure
+            results.put(
+                (rank, "error", f"its result cannot be sent back (pickle): {exc!r}")
+            )
+        else:
+            results.put((rank, "ok", value))
         dist.destroy_process_group()
     except BaseException:  # report every failure to the parent, then exit
         results.put((rank, "error", traceback.format_exc()))
@@ -146,6 +161,7 @@ def run_local(
         process.start()
     collected: dict[int, object] = {}
     deadline = time.monotonic() + timeout
+    exited_at: dict[int, float] = {}  # rank -> when it exited with code 0
     try:
         while len(collected) < world_size:
             try:
@@ -157,9 +173,18 @@ def run_local(
                         f"ranks {missing} did not finish within {timeout:.0f} s"
                     ) from None
                 for rank, process in enumerate(processes):
-                    if process.exitcode not in (None, 0) and rank not in collected:
+                    if rank in collected or process.exitcode is None:
+                        continue
+                    if process.exitcode != 0:
                         raise WorkerError(
                             rank, f"process exited with code {process.exitcode}"
+                        ) from None
+                    # Exited cleanly: its result may still be in the pipe; give
+                    # it a moment, then report the missing result.
+                    first = exited_at.setdefault(rank, time.monotonic())
+                    if time.monotonic() - first > _RESULT_GRACE_S:
+                        raise WorkerError(
+                            rank, "process exited with code 0 without a result"
                         ) from None
                 continue
             if status == "error":
@@ -182,12 +207,10 @@ def launch_training(args: list[str], nproc: int = 1, timeout: float = 600.0) -> 
     ``nproc == 1`` runs ``python -m helpers.train ARGS``; ``nproc > 1`` runs the
     same script with ``torchrun --standalone --nproc_per_node=N``, which makes it
     DistributedDataParallel (see ``helpers.train``). A failed run raises
-    ``RuntimeError`` with the end of its error output.
+    ``RuntimeError`` with the end of its error output. A run still going after
+    ``timeout`` seconds is killed with its whole process group (torchrun and
+    every worker) and raises ``TimeoutError``.
     """
-    import json
-    import shutil
-    import subprocess
-
     if not isinstance(args, list | tuple) or not all(isinstance(a, str) for a in args):
         raise TypeError("args must be a list of strings, e.g. ['--corpus', 'zh']")
     nproc = check_int(nproc, "nproc", low=1, high=64)
@@ -201,9 +224,26 @@ def launch_training(args: list[str], nproc: int = 1, timeout: float = 600.0) -> 
         command = [torchrun, "--standalone", f"--nproc_per_node={nproc}"]
         command += ["-m", "helpers.train", *args]
     env = dict(os.environ, OMP_NUM_THREADS="1")  # N processes share the cores
-    done = subprocess.run(
-        command, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        start_new_session=True,  # its own process group: one kill stops them all
     )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except BaseException:  # timeout, or Ctrl-C in the caller: leave nothing behind
+        _kill_group(process)
+        process.communicate()
+        if sys.exc_info()[0] is subprocess.TimeoutExpired:
+            raise TimeoutError(
+                f"training did not finish within {timeout:g} s; its processes "
+                "were stopped"
+            ) from None
+        raise
+    done = subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
     if done.returncode != 0:
         # The script's own message (argparse's "error: ..." or a Python exception)
         # comes first; torchrun's long report of the failed ranks follows it.
@@ -216,6 +256,15 @@ def launch_training(args: list[str], nproc: int = 1, timeout: float = 600.0) -> 
             + "\n".join(lines[-15:])
         )
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """SIGKILL the process group led by ``process`` (it was started in a new
+    session, so the group is exactly it and its children)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
 
 
 # --- data parallelism -----------------------------------------------------------
@@ -261,7 +310,8 @@ def ddp_gradient_worker(rank, world_size, X, y, hidden: int = 8, seed: int = 0):
 
 # --- tensor parallelism ---------------------------------------------------------
 def mlp_reference(X, A, B):
-    """The unsplit MLP of seed 003 §6.4: Z = GeLU(X·A)·B."""
+    """The unsplit MLP of tensor parallelism (Megatron-LM): Z = GeLU(X·A)·B.
+    Introduced in 15_parallel_training."""
     return F.gelu(X @ A) @ B
 
 
@@ -279,17 +329,21 @@ def mlp_split_worker(rank, world_size, X, A, B):
 
 def _attention_heads(X, Wq, Wk, Wv, heads: range, head_dim: int):
     """Outputs of the given heads, concatenated: (T, len(heads) * head_dim)."""
-    outputs = []
-    for h in heads:
-        cols = slice(h * head_dim, (h + 1) * head_dim)
-        q, k, v = X @ Wq[:, cols], X @ Wk[:, cols], X @ Wv[:, cols]  # (T, head_dim)
-        weights = torch.softmax(q @ k.T / math.sqrt(head_dim), dim=-1)  # (T, T)
-        outputs.append(weights @ v)  # (T, head_dim)
-    return torch.cat(outputs, dim=-1)
+    cols = slice(heads.start * head_dim, heads.stop * head_dim)
+    n = len(heads)
+    q = split_heads((X @ Wq[:, cols])[None], n)[0]  # (n, T, head_dim)
+    k = split_heads((X @ Wk[:, cols])[None], n)[0]  # (n, T, head_dim)
+    v = split_heads((X @ Wv[:, cols])[None], n)[0]  # (n, T, head_dim)
+    out = scaled_dot_product_attention(q, k, v)  # (n, T, head_dim)
+    return out.transpose(0, 1).reshape(X.shape[0], n * head_dim)  # (T, n * head_dim)
 
 
 def attention_reference(X, Wq, Wk, Wv, Wo, n_head: int):
-    """Unsplit multi-head self-attention (no mask): concat(heads)·W_O."""
+    """Unsplit multi-head self-attention (no mask): concat(heads)·W_O.
+
+    Uses ``helpers.transformer.scaled_dot_product_attention`` for each head.
+    Introduced in 15_parallel_training.
+    """
     head_dim = Wq.shape[1] // n_head
     return _attention_heads(X, Wq, Wk, Wv, range(n_head), head_dim) @ Wo
 

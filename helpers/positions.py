@@ -34,6 +34,15 @@ def _check_base(base) -> float:
     return check_number(base, "base", low=1.0, low_inclusive=False)
 
 
+def _require_table_memory(n_bytes: int, what: str) -> None:
+    """Refuse a table whose float64 work arrays (``n_bytes``) cannot fit in memory."""
+    # Imported here, not at the top: helpers.sizing imports helpers.transformer,
+    # which imports this module.
+    from helpers.sizing import require_memory
+
+    require_memory(n_bytes, what)
+
+
 def pair_frequencies(dim: int, base: float = 10000.0) -> torch.Tensor:
     """Angular frequencies ``omega_i = base ** (-2i / dim)``, shape (dim // 2,).
 
@@ -64,6 +73,7 @@ def sinusoidal_encoding(
     """
     n_positions = check_int(n_positions, "n_positions", low=1)
     d_model = _check_even_dim(d_model, "d_model")
+    _require_table_memory(24 * n_positions * d_model, "sinusoidal_encoding")
     omega = pair_frequencies(d_model, base)  # (d_model // 2,)
     positions = torch.arange(n_positions, dtype=torch.float64)  # (n_positions,)
     angles = positions[:, None] * omega[None, :]  # (n_positions, d_model // 2)
@@ -115,6 +125,8 @@ def rope_cache(
     n_positions = check_int(n_positions, "n_positions", low=1)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise TypeError(f"dtype must be a floating torch.dtype, got {dtype!r}")
+    if torch.device(device if device is not None else "cpu").type != "meta":
+        _require_table_memory(16 * n_positions * head_dim, "rope_cache")
     omega = pair_frequencies(head_dim, base)  # (head_dim // 2,)
     positions = torch.arange(n_positions, dtype=torch.float64)
     angles = positions[:, None] * omega[None, :]  # (n_positions, head_dim // 2)

@@ -25,8 +25,12 @@ __all__ = [
     "describe_environment",
     "fast_mode",
     "get_device",
+    "grad_scaler",
     "precision_for",
+    "resolve_device",
     "set_seed",
+    "synchronize",
+    "training_threads",
 ]
 
 #: Environment variable that overrides the automatic device choice.
@@ -76,6 +80,63 @@ def get_device(preference: str | None = None) -> torch.device:
     return torch.device(preference)
 
 
+def resolve_device(device: torch.device | str | None = None) -> torch.device:
+    """``device`` as a ``torch.device`` that this machine has: None picks one with
+    ``get_device()``; asking for CUDA or MPS where it is missing raises
+    ``ValueError`` (not torch's ``AssertionError`` deep inside a ``.to``).
+    Introduced in 13_train_a_tiny_llm."""
+    if device is None:
+        return get_device()
+    if not isinstance(device, str | torch.device):
+        raise TypeError(
+            f"device must be a str or torch.device, got {type(device).__name__}"
+        )
+    if isinstance(device, str):
+        check_choice(device.split(":")[0].strip().lower(), "device", _DEVICE_CHOICES)
+        if device.strip().lower() == "auto":
+            return get_device()
+    device = torch.device(device)
+    kind = check_choice(device.type, "device type", ("cpu", "cuda", "mps"))
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {str(device)!r} was requested but no CUDA GPU is available "
+            "(this torch build or machine is CPU-only)"
+        )
+    if kind == "mps" and not _mps_available():
+        raise ValueError(f"device {str(device)!r} was requested but MPS is missing")
+    return device
+
+
+def training_threads(load: float | None = None, cores: int | None = None) -> int:
+    """CPU threads for a training run: every core torch uses by default, unless
+    other programs keep the machine busy (1-minute load average ``load``), then
+    only the cores they leave free, at least one. OpenMP threads that wait for a
+    busy core stall each other: measured on a 2-core machine at load 6, two
+    threads trained at 640 tokens/s and one at 12,700 (bench/train_profile.py).
+    Introduced in 13_train_a_tiny_llm."""
+    cores = (
+        torch.get_num_threads() if cores is None else check_int(cores, "cores", low=1)
+    )
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # not available (Windows): trust torch
+            return cores
+    if not isinstance(load, int | float) or load < 0 or load != load:
+        raise ValueError(f"load must be a non-negative number, got {load!r}")
+    return max(1, min(cores, int(cores - load + 0.5)))
+
+
+def synchronize(device: torch.device | str) -> None:
+    """Wait until ``device`` has finished its queued work (a no-op on CPU), so a
+    timer read afterwards measures the work. Introduced in 04_tensors_and_gpu."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    elif device.type == "mps":
+        torch.mps.synchronize()
+
+
 @dataclass(frozen=True)
 class Precision:
     """How to run a model on one device."""
@@ -83,8 +144,14 @@ class Precision:
     device_type: str  # "cuda", "mps" or "cpu"
     autocast_dtype: torch.dtype | None  # dtype for torch.autocast, None = off
     param_dtype: torch.dtype  # dtype the parameters are stored in
-    use_fused_adamw: bool  # whether torch.optim.AdamW(fused=True) is available
+    use_fused_adamw: bool  # whether torch.optim.AdamW(fused=True) is used
     can_compile: bool  # whether torch.compile is worth offering
+
+    @property
+    def needs_grad_scaler(self) -> bool:
+        """fp16 autocast needs loss scaling (small gradients underflow in fp16);
+        bf16 has float32's exponent range and does not."""
+        return self.autocast_dtype == torch.float16
 
 
 def precision_for(
@@ -103,7 +170,26 @@ def precision_for(
             bf16_supported = bool(torch.cuda.is_bf16_supported())
         dtype = torch.bfloat16 if bf16_supported else torch.float16
         return Precision("cuda", dtype, torch.float32, True, True)
-    return Precision(kind, None, torch.float32, False, False)
+    # Fused AdamW runs on CPU in this torch and measured faster there (one kernel
+    # over all parameters instead of a Python loop): bench/train_profile.py.
+    return Precision(kind, None, torch.float32, kind == "cpu", False)
+
+
+def grad_scaler(
+    device: torch.device | str, precision: Precision | None = None
+) -> torch.amp.GradScaler:
+    """The ``torch.amp.GradScaler`` that goes with ``precision``: enabled for fp16
+    autocast (it multiplies the loss before ``backward`` and unscales the
+    gradients before the optimizer step, skipping steps with inf/NaN gradients),
+    disabled (every call passes through) otherwise. Introduced in
+    13_train_a_tiny_llm."""
+    device = torch.device(device)
+    precision = precision or precision_for(device)
+    if not isinstance(precision, Precision):
+        raise TypeError(
+            f"precision must be a Precision, got {type(precision).__name__}"
+        )
+    return torch.amp.GradScaler(device.type, enabled=precision.needs_grad_scaler)
 
 
 def autocast(device: torch.device | str, precision: Precision | None = None):

@@ -4,6 +4,7 @@ Two topics of 14_inference_and_kv_cache (first used in 13_train_a_tiny_llm):
 
 * Sampling: temperature, top-k and top-p (nucleus) filters over one row of logits,
   and ``sample_next`` that combines them. ``temperature=0`` means greedy.
+* ``continue_text``: a prompt in, the model's continuation out (13's panel).
 * The paged KV-cache allocator simulation: vLLM's PagedAttention keeps each
   sequence's keys and values in fixed-size blocks found through a block table, so a
   sequence wastes at most one partly filled block; a contiguous allocator reserves
@@ -13,25 +14,36 @@ Two topics of 14_inference_and_kv_cache (first used in 13_train_a_tiny_llm):
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections.abc import Callable, Sequence
+import random
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import torch
 
+from helpers.sizing import require_memory
+from helpers.transformer import Decoder, generate
 from helpers.validate import check_int, check_number
 
 __all__ = [
+    "EXAMPLE_LOGITS",
+    "EXAMPLE_WORDS",
     "AllocationReport",
     "BatchingReport",
     "ContiguousKVAllocator",
     "PagedKVAllocator",
+    "allocate_both",
     "compare_allocators",
+    "continue_text",
+    "random_lengths",
+    "stream_text",
     "simulate_batching",
     "make_sampler",
     "next_token_probs",
     "sample_next",
     "temperature_scale",
+    "min_p_filter",
     "top_k_filter",
     "top_p_filter",
 ]
@@ -40,6 +52,11 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------
+#: Next-word candidates (the sampling panel of 14_inference_and_kv_cache) after "The cat sat on the" and made-up logits for them.
+EXAMPLE_WORDS = ("mat", "sofa", "floor", "roof", "table", "bed", "moon", "piano")
+EXAMPLE_LOGITS = torch.tensor([3.0, 2.2, 2.0, 1.2, 1.0, 0.6, -0.5, -1.0])
+
+
 def _check_logits(logits) -> torch.Tensor:
     if not isinstance(logits, torch.Tensor):
         raise TypeError(f"logits must be a torch.Tensor, got {type(logits).__name__}")
@@ -84,7 +101,10 @@ def top_k_filter(logits: torch.Tensor, k: int) -> torch.Tensor:
     ``k`` entries survive. Introduced in 14_inference_and_kv_cache.
     """
     logits = _check_logits(logits)
-    k = check_int(k, "top_k", low=1, high=logits.shape[-1])
+    return _top_k(logits, check_int(k, "top_k", low=1, high=logits.shape[-1]))
+
+
+def _top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
     keep = torch.zeros_like(logits, dtype=torch.bool)
     keep.scatter_(-1, torch.topk(logits, k, dim=-1).indices, True)
     return logits.masked_fill(~keep, float("-inf"))
@@ -97,7 +117,10 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     Introduced in 14_inference_and_kv_cache.
     """
     logits = _check_logits(logits)
-    p = check_number(p, "top_p", low=0.0, high=1.0, low_inclusive=False)
+    return _top_p(logits, check_number(p, "top_p", low=0, high=1, low_inclusive=False))
+
+
+def _top_p(logits: torch.Tensor, p: float) -> torch.Tensor:
     probs = torch.softmax(logits.double(), dim=-1)
     sorted_probs, order = torch.sort(probs, dim=-1, descending=True)
     mass_before = torch.cumsum(sorted_probs, dim=-1) - sorted_probs
@@ -107,6 +130,20 @@ def top_p_filter(logits: torch.Tensor, p: float) -> torch.Tensor:
     keep_sorted[..., 0] = True  # the most likely token always survives
     keep = torch.zeros_like(keep_sorted).scatter(-1, order, keep_sorted)
     return logits.masked_fill(~keep, float("-inf"))
+
+
+def min_p_filter(logits: torch.Tensor, min_p: float) -> torch.Tensor:
+    """Min-p filter: keep the tokens whose probability is at least ``min_p``
+    times the most likely token's (0 < min_p <= 1); set the rest to -inf.
+
+    The cut-off follows the model's confidence: a peaked distribution keeps few
+    tokens, a flat one many. Introduced in 14_inference_and_kv_cache (an exercise).
+    """
+    logits = _check_logits(logits)
+    min_p = check_number(min_p, "min_p", low=0, high=1, low_inclusive=False)
+    # p_i >= min_p * p_max  <=>  z_i >= z_max + ln(min_p): no softmax needed
+    threshold = logits.amax(dim=-1, keepdim=True) + math.log(min_p)
+    return logits.masked_fill(logits < threshold, float("-inf"))
 
 
 def next_token_probs(
@@ -125,15 +162,24 @@ def next_token_probs(
     temperature, top_k, top_p = _check_settings(
         temperature, top_k, top_p, logits.shape[-1]
     )
+    return _probs(logits, temperature, top_k, top_p)
+
+
+def _probs(logits, temperature: float, top_k, top_p) -> torch.Tensor:
+    """``next_token_probs`` on checked arguments (reads no value on the host)."""
     logits = logits.float()
     if temperature == 0.0:
         greedy = torch.zeros_like(logits)
         return greedy.scatter_(-1, logits.argmax(dim=-1, keepdim=True), 1.0)
-    scaled = logits / temperature
+    # Shift so the largest logit is 0 before dividing: softmax does not change,
+    # and a tiny temperature gives 0 and -inf (greedy), never inf - inf = NaN.
+    # Below float32's smallest normal number a temperature would round to 0.
+    temperature = max(temperature, torch.finfo(logits.dtype).tiny)
+    scaled = (logits - logits.amax(dim=-1, keepdim=True)) / temperature
     if top_k is not None:
-        scaled = top_k_filter(scaled, top_k)
+        scaled = _top_k(scaled, min(top_k, scaled.shape[-1]))
     if top_p is not None:
-        scaled = top_p_filter(scaled, top_p)
+        scaled = _top_p(scaled, top_p)
     return torch.softmax(scaled, dim=-1)
 
 
@@ -154,6 +200,10 @@ def sample_next(
             f"generator must be a torch.Generator, got {type(generator).__name__}"
         )
     probs = next_token_probs(logits, temperature, top_k, top_p)
+    return _draw(probs, temperature, generator, logits)
+
+
+def _draw(probs, temperature: float, generator, logits) -> torch.Tensor:
     if temperature == 0:
         return probs.argmax(dim=-1, keepdim=True)
     rows = probs.reshape(-1, probs.shape[-1])  # (B, V)
@@ -171,19 +221,103 @@ def make_sampler(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """A ``sample`` function for ``helpers.transformer.generate``: (B, V) → (B, 1).
 
-    The settings are checked now, not at the first generated token.
-    Introduced in 13_train_a_tiny_llm.
+    The settings are checked now, once; each call then reads no value of the
+    logits on the host (no GPU sync per generated token): a ``top_k`` above the
+    vocabulary keeps every token. Introduced in 13_train_a_tiny_llm.
     """
     temperature = check_number(temperature, "temperature", low=0.0)
     if top_k is not None:
         top_k = check_int(top_k, "top_k", low=1)
     if top_p is not None:
         top_p = check_number(top_p, "top_p", low=0.0, high=1.0, low_inclusive=False)
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator, got {type(generator).__name__}"
+        )
 
     def sample(logits: torch.Tensor) -> torch.Tensor:
-        return sample_next(logits, temperature, top_k, top_p, generator)
+        if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
+            raise ValueError("a sampler takes logits of shape (B, V)")
+        probs = _probs(logits, temperature, top_k, top_p)
+        return _draw(probs, temperature, generator, logits)
 
     return sample
+
+
+def continue_text(
+    model: Decoder,
+    tokenizer,
+    prompt: str,
+    *,
+    max_new_tokens: int = 60,
+    temperature: float = 0.8,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int = 0,
+) -> str:
+    """The model's continuation of ``prompt`` (the new text only), sampled with
+    ``make_sampler(temperature, top_k, top_p)`` from a generator seeded ``seed``.
+
+    Unknown characters raise ``ValueError`` naming them; an empty prompt is
+    refused. Introduced in 13_train_a_tiny_llm.
+    """
+    if not isinstance(model, Decoder):
+        raise TypeError(f"model must be a Decoder, got {type(model).__name__}")
+    if not isinstance(prompt, str) or prompt == "":
+        raise ValueError("type a prompt of at least one character")
+    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", low=1, high=2000)
+    ids = tokenizer.encode(prompt)  # ValueError for characters outside the vocabulary
+    device = next(model.parameters()).device
+    idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
+    sampler = make_sampler(
+        temperature, top_k, top_p, generator=torch.Generator().manual_seed(seed)
+    )
+    out = generate(model, idx, max_new_tokens, sample=sampler)  # (1, T + new)
+    return tokenizer.decode(out[0, len(ids) :].tolist())
+
+
+def stream_text(
+    model: Decoder,
+    tokenizer,
+    prompt: str,
+    *,
+    max_new_tokens: int = 60,
+    temperature: float = 0.8,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    seed: int = 0,
+    tokens_per_step: int = 8,
+) -> Iterator[str]:
+    """``continue_text`` in steps: yields the continuation so far after every
+    ``tokens_per_step`` new tokens, the whole continuation last. A panel shows
+    each step and leaves the kernel free in between, so a long continuation never
+    blocks it. One sampler (one seeded generator) serves every step; each step
+    starts a fresh KV cache (cached and uncached decoding agree token for token).
+    Introduced in 13_train_a_tiny_llm.
+    """
+    if not isinstance(model, Decoder):
+        raise TypeError(f"model must be a Decoder, got {type(model).__name__}")
+    if not isinstance(prompt, str) or prompt == "":
+        raise ValueError("type a prompt of at least one character")
+    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", low=1, high=2000)
+    tokens_per_step = check_int(tokens_per_step, "tokens_per_step", low=1)
+    ids = tokenizer.encode(prompt)  # ValueError for characters outside the vocabulary
+    device = next(model.parameters()).device
+    sampler = make_sampler(
+        temperature, top_k, top_p, generator=torch.Generator().manual_seed(seed)
+    )
+    return _stream(model, tokenizer, ids, device, sampler, max_new_tokens,
+                   tokens_per_step)  # fmt: skip
+
+
+def _stream(model, tokenizer, ids, device, sampler, max_new_tokens, tokens_per_step):
+    idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
+    made = 0
+    while made < max_new_tokens:
+        step = min(tokens_per_step, max_new_tokens - made)
+        idx = generate(model, idx, step, sample=sampler)  # (1, T + made + step)
+        made += step
+        yield tokenizer.decode(idx[0, len(ids) :].tolist())
 
 
 # --------------------------------------------------------------------------
@@ -274,20 +408,33 @@ class PagedKVAllocator:
     physical block id) and receives a new block only when its last one is full.
 
     Free blocks are handed out lowest id first, so the block tables are
-    deterministic. Introduced in 14_inference_and_kv_cache.
+    deterministic. Memory grows with the blocks in use, not with ``num_blocks``:
+    blocks never handed out are just a counter. Introduced in
+    14_inference_and_kv_cache.
     """
 
     def __init__(self, num_blocks: int, block_size: int):
         self.num_blocks = check_int(num_blocks, "num_blocks", low=1)
         self.block_size = check_int(block_size, "block_size", low=1)
         self.capacity = self.num_blocks * self.block_size
-        self.free_blocks: list[int] = list(range(self.num_blocks))
+        self._returned: list[int] = []  # heap of freed ids, all < _next_unused
+        self._next_unused = 0  # blocks >= this id were never handed out
         self.block_tables: dict[int, list[int]] = {}  # sequence id -> block ids
         self.lengths: dict[int, int] = {}  # sequence id -> tokens stored
 
+    @property
+    def n_free_blocks(self) -> int:
+        """How many blocks nobody holds."""
+        return len(self._returned) + self.num_blocks - self._next_unused
+
+    @property
+    def free_blocks(self) -> list[int]:
+        """The free block ids, lowest first (built on request)."""
+        return sorted(self._returned) + list(range(self._next_unused, self.num_blocks))
+
     def can_add(self) -> bool:
         """Whether at least one free block is left."""
-        return bool(self.free_blocks)
+        return self.n_free_blocks > 0
 
     def add(self, seq_id: int) -> None:
         """Register a new sequence with an empty block table (no memory yet)."""
@@ -306,21 +453,26 @@ class PagedKVAllocator:
         needed = math.ceil(new_length / self.block_size) - len(
             self.block_tables[seq_id]
         )
-        if needed > len(self.free_blocks):
+        if needed > self.n_free_blocks:
             raise MemoryError(
                 f"sequence {seq_id} needs {needed} more block(s), "
-                f"{len(self.free_blocks)} free"
+                f"{self.n_free_blocks} free"
             )
-        self.free_blocks.sort()
+        table = self.block_tables[seq_id]
         for _ in range(needed):
-            self.block_tables[seq_id].append(self.free_blocks.pop(0))
+            if self._returned:  # freed ids are all lower than never-used ones
+                table.append(heapq.heappop(self._returned))
+            else:
+                table.append(self._next_unused)
+                self._next_unused += 1
         self.lengths[seq_id] = new_length
 
     def free(self, seq_id: int) -> None:
         """Return a finished sequence's blocks to the free list."""
         if seq_id not in self.lengths:
             raise ValueError(f"unknown sequence {seq_id}; add() it first")
-        self.free_blocks.extend(self.block_tables.pop(seq_id))
+        for block in self.block_tables.pop(seq_id):
+            heapq.heappush(self._returned, block)
         del self.lengths[seq_id]
 
     def slot_of(self, seq_id: int, position: int) -> tuple[int, int]:
@@ -363,8 +515,10 @@ def compare_allocators(
     block_size = check_int(block_size, "block_size", low=1)
     lengths = [check_int(n, "each length", low=1, high=max_seq_len) for n in lengths]
     capacity = len(lengths) * max_seq_len
-    contiguous = ContiguousKVAllocator(capacity, max_seq_len)
     blocks_needed = sum(math.ceil(n / block_size) for n in lengths)
+    # Block tables are Python lists of ints: about 36 bytes per block in use.
+    require_memory(36 * blocks_needed, "compare_allocators' block tables")
+    contiguous = ContiguousKVAllocator(capacity, max_seq_len)
     paged = PagedKVAllocator(
         max(math.ceil(capacity / block_size), blocks_needed), block_size
     )
@@ -429,3 +583,32 @@ def simulate_batching(
     steps = max(finish)
     busy = sum(lengths)
     return BatchingReport(steps, busy, busy / (steps * batch_size), tuple(finish))
+
+
+def random_lengths(n_requests: int, max_seq_len: int, seed: int = 0) -> list[int]:
+    """Final lengths of ``n_requests`` requests, uniform in 1 … max_seq_len
+    (a seeded, reproducible draw). Introduced in 14_inference_and_kv_cache."""
+    n_requests = check_int(n_requests, "n_requests", low=1)
+    max_seq_len = check_int(max_seq_len, "max_seq_len", low=1)
+    rng = random.Random(seed)
+    return [rng.randint(1, max_seq_len) for _ in range(n_requests)]
+
+
+def allocate_both(lengths, max_seq_len: int, block_size: int, capacity: int):
+    """Store requests of ``lengths`` in both allocators with ``capacity`` slots,
+    admitting them in order while they fit; returns (contiguous, paged, admitted
+    counts). Introduced in 14_inference_and_kv_cache."""
+    contiguous = ContiguousKVAllocator(capacity, max_seq_len)
+    paged = PagedKVAllocator(capacity // block_size, block_size)
+    admitted = {"contiguous": 0, "paged": 0}
+    for seq, n in enumerate(lengths):
+        if contiguous.can_add() and admitted["contiguous"] == seq:
+            contiguous.add(seq)
+            contiguous.append(seq, n)
+            admitted["contiguous"] += 1
+        needed = -(-n // block_size)
+        if len(paged.free_blocks) >= needed and admitted["paged"] == seq:
+            paged.add(seq)
+            paged.append(seq, n)
+            admitted["paged"] += 1
+    return contiguous, paged, admitted

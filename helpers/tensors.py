@@ -1,5 +1,6 @@
 """Tensors, shapes and matrix multiplication: the LLM shape table, FLOP counting,
-matmul timing, parameter and memory counting.
+matmul timing, counting the parameters of a linear layer. Bytes per dtype and
+model memory live in ``helpers.sizing``.
 
 Introduced in 04_tensors_and_gpu (the timing function is also used by the
 environment check of 00_course_map).
@@ -14,13 +15,15 @@ from dataclasses import dataclass
 
 import torch
 
+from helpers import sizing
+from helpers.runtime import synchronize
+from helpers.sizing import require_memory
+from helpers.transformer import DecoderConfig, scaled_dot_product_attention, split_heads
 from helpers.validate import check_choice, check_int, check_number
 
 __all__ = [
-    "BYTES_PER_PARAM",
     "SHAPE_OPS",
     "MatmulTiming",
-    "ShapeConfig",
     "apply_shape_op",
     "build_llm_tensors",
     "gflops",
@@ -28,8 +31,6 @@ __all__ = [
     "llm_tensor_shapes",
     "matmul_flops",
     "matmul_loops",
-    "model_memory_bytes",
-    "model_memory_gb",
     "split_heads",
     "time_matmul",
 ]
@@ -38,99 +39,71 @@ __all__ = [
 # --- the LLM shape table ------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ShapeConfig:
-    """Sizes that fix the shapes of an LLM's main tensors. Introduced in 04."""
-
-    batch_size: int = 2  # B: sequences processed together
-    seq_len: int = 8  # T: tokens per sequence
-    d_model: int = 32  # H: width of every token vector (hidden_dim)
-    n_head: int = 4  # attention heads; d_model must be divisible by it
-    n_layer: int = 2  # decoder blocks (each keeps its own K and V cache)
-    vocab_size: int = 100  # V: number of distinct tokens
-
-    def __post_init__(self) -> None:
-        for name in ("batch_size", "seq_len", "d_model", "n_head", "n_layer"):
-            check_int(getattr(self, name), name, low=1)
-        check_int(self.vocab_size, "vocab_size", low=2)
-        if self.d_model % self.n_head != 0:
-            raise ValueError(
-                f"d_model ({self.d_model}) must be divisible by n_head "
-                f"({self.n_head}) so that every head gets the same head_dim"
-            )
-
-    @property
-    def head_dim(self) -> int:
-        """Width of one attention head: d_model / n_head."""
-        return self.d_model // self.n_head
+def _check_shape_args(config, batch_size, seq_len) -> DecoderConfig:
+    if not isinstance(config, DecoderConfig):
+        raise TypeError(f"config must be a DecoderConfig, got {type(config).__name__}")
+    check_int(batch_size, "batch_size", low=1)
+    check_int(seq_len, "seq_len", low=1, high=config.context_length)
+    return config
 
 
-def llm_tensor_shapes(config: ShapeConfig) -> dict[str, tuple[int, ...]]:
-    """The shape of each tensor in the LLM shape table (000 §3.3).
+def llm_tensor_shapes(
+    config: DecoderConfig, batch_size: int, seq_len: int
+) -> dict[str, tuple[int, ...]]:
+    """The shape of each main tensor of ``config``'s model for a batch of
+    ``batch_size`` sequences of ``seq_len`` tokens (B and T belong to the input,
+    not to the model). The KV cache holds ``config.kv_heads`` heads.
 
     Introduced in 04_tensors_and_gpu.
     """
-    if not isinstance(config, ShapeConfig):
-        raise TypeError(f"config must be a ShapeConfig, got {type(config).__name__}")
-    c = config
+    c = _check_shape_args(config, batch_size, seq_len)
+    B, T = batch_size, seq_len
     return {
-        "token_ids": (c.batch_size, c.seq_len),
-        "embeddings": (c.batch_size, c.seq_len, c.d_model),
-        "attention_weights": (c.batch_size, c.n_head, c.seq_len, c.seq_len),
-        "kv_cache": (c.n_layer, 2, c.batch_size, c.n_head, c.seq_len, c.head_dim),
-        "logits": (c.batch_size, c.seq_len, c.vocab_size),
+        "token_ids": (B, T),
+        "embeddings": (B, T, c.d_model),
+        "attention_weights": (B, c.n_head, T, T),
+        "kv_cache": (c.n_layer, 2, B, c.kv_heads, T, c.head_dim),
+        "logits": (B, T, c.vocab_size),
     }
 
 
-def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
-    """Reshape ``(B, T, d_model)`` into ``(B, n_head, T, head_dim)``.
-
-    Introduced in 04_tensors_and_gpu (used again in 11_self_attention).
-    """
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 3:
-        raise ValueError(f"x must have shape (B, T, d_model), got {tuple(x.shape)}")
-    n_head = check_int(n_head, "n_head", low=1)
-    batch, seq_len, d_model = x.shape
-    if d_model % n_head != 0:
-        raise ValueError(f"d_model ({d_model}) must be divisible by n_head ({n_head})")
-    head_dim = d_model // n_head
-    x = x.view(batch, seq_len, n_head, head_dim)  # (B, T, n_head, head_dim)
-    return x.transpose(1, 2)  # (B, n_head, T, head_dim)
-
-
-def build_llm_tensors(config: ShapeConfig, seed: int = 0) -> dict[str, torch.Tensor]:
+def build_llm_tensors(
+    config: DecoderConfig, batch_size: int, seq_len: int, seed: int = 0
+) -> dict[str, torch.Tensor]:
     """Build every tensor of the shape table for real, with random weights.
 
     Token IDs → embedding lookup → per-head queries and keys → causal attention
     weights; every layer's keys and values stacked into a KV cache; logits from an
     output head. Introduced in 04_tensors_and_gpu.
     """
-    if not isinstance(config, ShapeConfig):
-        raise TypeError(f"config must be a ShapeConfig, got {type(config).__name__}")
+    c = _check_shape_args(config, batch_size, seq_len)
     seed = check_int(seed, "seed", low=0)
-    c = config
+    B, T, H = batch_size, seq_len, c.d_model
+    require_memory(
+        4 * sum(math.prod(s) for s in llm_tensor_shapes(c, B, T).values())
+        + 4 * (2 * c.vocab_size * H + 3 * H * H),
+        "build_llm_tensors",
+    )
     gen = torch.Generator().manual_seed(seed)
-    token_ids = torch.randint(0, c.vocab_size, (c.batch_size, c.seq_len), generator=gen)
-    embedding_table = torch.randn(c.vocab_size, c.d_model, generator=gen)
-    embeddings = embedding_table[token_ids]  # (B, T, d_model)
-    scale = 1 / math.sqrt(c.d_model)
-    causal = torch.ones(c.seq_len, c.seq_len, dtype=torch.bool).tril()
+    token_ids = torch.randint(0, c.vocab_size, (B, T), generator=gen)  # (B, T)
+    embedding_table = torch.randn(c.vocab_size, H, generator=gen)  # (V, H)
+    embeddings = embedding_table[token_ids]  # (B, T, H)
+    scale = 1 / math.sqrt(H)
+    kv_width = c.kv_heads * c.head_dim
     kv_per_layer = []
     for _ in range(c.n_layer):
-        w_q, w_k, w_v = (
-            torch.randn(c.d_model, c.d_model, generator=gen) * scale for _ in range(3)
-        )
+        w_q = torch.randn(H, H, generator=gen) * scale  # (H, H)
+        w_k = torch.randn(H, kv_width, generator=gen) * scale  # (H, kv_width)
+        w_v = torch.randn(H, kv_width, generator=gen) * scale  # (H, kv_width)
         q = split_heads(embeddings @ w_q, c.n_head)  # (B, n_head, T, head_dim)
-        k = split_heads(embeddings @ w_k, c.n_head)  # (B, n_head, T, head_dim)
-        v = split_heads(embeddings @ w_v, c.n_head)  # (B, n_head, T, head_dim)
-        kv_per_layer.append(torch.stack([k, v]))  # (2, B, n_head, T, head_dim)
-    scores = q @ k.transpose(-2, -1) / math.sqrt(c.head_dim)  # (B, n_head, T, T)
-    scores = scores.masked_fill(~causal, float("-inf"))
-    attention_weights = torch.softmax(scores, dim=-1)  # (B, n_head, T, T)
-    kv_cache = torch.stack(kv_per_layer)  # (n_layer, 2, B, n_head, T, head_dim)
-    w_out = torch.randn(c.vocab_size, c.d_model, generator=gen) * scale
+        k = split_heads(embeddings @ w_k, c.kv_heads)  # (B, n_kv_head, T, head_dim)
+        v = split_heads(embeddings @ w_v, c.kv_heads)  # (B, n_kv_head, T, head_dim)
+        kv_per_layer.append(torch.stack([k, v]))  # (2, B, n_kv_head, T, head_dim)
+    _, attention_weights = scaled_dot_product_attention(
+        q, k, v, causal=True, return_weights=True, enable_gqa=True
+    )  # (B, n_head, T, T): the last layer's attention weights
+    kv_cache = torch.stack(kv_per_layer)  # (n_layer, 2, B, n_kv_head, T, head_dim)
+    w_out = torch.randn(c.vocab_size, H, generator=gen) * scale  # (V, H)
     logits = embeddings @ w_out.T  # (B, T, vocab_size)
     return {
         "token_ids": token_ids,
@@ -264,11 +237,18 @@ class MatmulTiming:
     gflops: float  # 2·m·k·n / seconds / 1e9
 
 
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    elif device.type == "mps":
-        torch.mps.synchronize()
+def _measured_gflops(device: torch.device, dtype: torch.dtype) -> float:
+    """GFLOP/s of a quick 512 x 512 product (best of 8): a conservative rate
+    for estimating how long a bigger product will take."""
+    a = torch.randn(512, 512, device=device, dtype=dtype)
+    best = math.inf
+    for _ in range(8):  # best of 8: the first runs warm up the thread pool
+        synchronize(device)
+        start = time.perf_counter()
+        a @ a
+        synchronize(device)
+        best = min(best, time.perf_counter() - start)
+    return gflops(512, 512, 512, max(best, 1e-9))
 
 
 def time_matmul(
@@ -280,6 +260,7 @@ def time_matmul(
     dtype: torch.dtype = torch.float32,
     repeats: int = 3,
     warmup: int = 1,
+    max_seconds: float = 60.0,
 ) -> MatmulTiming:
     """Measure the time of ``A @ B`` with A (m, k) and B (k, n): the best of
     ``repeats`` runs, as ``timeit`` recommends (slower runs were disturbed by other
@@ -292,7 +273,7 @@ def time_matmul(
     k = m if k is None else k
     n = m if n is None else n
     for name, value in (("m", m), ("k", k), ("n", n)):
-        check_int(value, name, low=1, high=16384)
+        check_int(value, name, low=1)
     repeats = check_int(repeats, "repeats", low=1, high=1000)
     warmup = check_int(warmup, "warmup", low=0, high=100)
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
@@ -303,16 +284,32 @@ def time_matmul(
         raise TypeError(f"device must be a str or torch.device, got {device!r}")
     device = torch.device(device)
     check_choice(device.type, "device type", ("cpu", "cuda", "mps"))
+    max_seconds = check_number(max_seconds, "max_seconds", low=0, low_inclusive=False)
+    element = torch.empty((), dtype=dtype).element_size()
+    require_memory(
+        (m * k + k * n + 2 * m * n) * element, f"time_matmul({m}, {k}, {n})", device
+    )
+    total_flops = matmul_flops(m, k, n) * (warmup + repeats)
+    if total_flops > 1e9:  # at least ~0.1 s somewhere: estimate before running
+        rate = _measured_gflops(device, dtype)
+        seconds = total_flops / (rate * 1e9)
+        if seconds > max_seconds:
+            raise ValueError(
+                f"time_matmul({m}, {k}, {n}) with {warmup} warm-up + {repeats} runs "
+                f"would take about {seconds:,.0f} s ({seconds / 60:.1f} min) on {device.type} (estimated "
+                f"from {rate:.1f} GFLOP/s on 512 x 512), more than max_seconds="
+                f"{max_seconds:g}; use smaller sizes or raise max_seconds"
+            )
     a = torch.randn(m, k, device=device, dtype=dtype)
     b = torch.randn(k, n, device=device, dtype=dtype)
     for _ in range(warmup):
         a @ b
     times = []
     for _ in range(repeats):
-        _synchronize(device)
+        synchronize(device)
         start = time.perf_counter()
         a @ b
-        _synchronize(device)
+        synchronize(device)
         times.append(time.perf_counter() - start)
     seconds = max(min(times), 1e-9)
     return MatmulTiming(
@@ -339,38 +336,3 @@ def linear_param_count(in_features: int, out_features: int, bias: bool = True) -
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
     return in_features * out_features + (out_features if bias else 0)
-
-
-#: Bytes that one parameter takes in each storage format.
-BYTES_PER_PARAM: dict[str, float] = {
-    "fp32": 4,
-    "fp16": 2,
-    "bf16": 2,
-    "int8": 1,
-    "int4": 0.5,
-}
-
-_UNITS = {"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "GiB": 2**30, "MiB": 2**20}
-
-
-def model_memory_bytes(n_params: int | float, dtype: str = "fp16") -> float:
-    """Bytes needed to store ``n_params`` weights in ``dtype`` (weights only).
-
-    Introduced in 04_tensors_and_gpu.
-    """
-    n_params = check_number(n_params, "n_params", low=0)
-    check_choice(dtype, "dtype", BYTES_PER_PARAM)
-    return n_params * BYTES_PER_PARAM[dtype]
-
-
-def model_memory_gb(
-    n_params: int | float, dtype: str = "fp16", unit: str = "GB"
-) -> float:
-    """Weights memory in GB (10^9 bytes, as the seeds use) or another unit.
-
-    ``unit`` may be "B", "KB", "MB", "GB", "MiB" or "GiB" (2^30 bytes, what
-    ``nvidia-smi`` and most operating systems call "GB"). Introduced in
-    04_tensors_and_gpu.
-    """
-    check_choice(unit, "unit", _UNITS)
-    return model_memory_bytes(n_params, dtype) / _UNITS[unit]

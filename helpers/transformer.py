@@ -1,12 +1,12 @@
 """A small LLaMA-style decoder-only transformer, written to be read.
 
-Attention is introduced in 11_self_attention; the block, the model and the
-parameter / memory counters in 12_transformer_block; training and sampling use
-them in 13_train_a_tiny_llm and 14_inference_and_kv_cache. RoPE and the
-sinusoidal table live in ``helpers.positions`` (10_positional_encoding).
+Attention is introduced in 11_self_attention; the block and the model in
+12_transformer_block; training and sampling use them in 13_train_a_tiny_llm and
+14_inference_and_kv_cache. RoPE lives in ``helpers.positions``
+(10_positional_encoding); parameter and memory counts in ``helpers.sizing``.
 
-Dimension names: B batch, T sequence length, d_model width, n_head heads,
-head_dim = d_model / n_head, V vocabulary size.
+Dimension names: B batch, T sequence length, d_model width, n_head query heads,
+n_kv_head key/value heads, head_dim = d_model / n_head, V vocabulary size.
 """
 
 from __future__ import annotations
@@ -20,11 +20,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from helpers.positions import apply_rope, rope_cache
-from helpers.validate import check_choice, check_int, check_number
+from helpers.validate import check_int, check_number
 
 __all__ = [
-    "DTYPE_BYTES",
-    "LLAMA_7B",
     "Decoder",
     "DecoderBlock",
     "DecoderConfig",
@@ -32,13 +30,12 @@ __all__ = [
     "MultiHeadAttention",
     "RMSNorm",
     "SwiGLU",
-    "count_parameters",
     "generate",
     "greedy",
-    "kv_cache_bytes_per_token",
-    "parameter_breakdown",
+    "repeat_kv",
     "scaled_dot_product_attention",
-    "weights_bytes",
+    "split_heads",
+    "validate_ids",
 ]
 
 
@@ -49,13 +46,14 @@ class DecoderConfig:
     vocab_size: int  # V: how many token IDs exist
     context_length: int  # longest sequence (prompt + generated) the model accepts
     n_layer: int  # number of decoder blocks stacked on top of each other
-    n_head: int  # attention heads per block; must divide d_model
+    n_head: int  # query heads per block; must divide d_model
     d_model: int  # width of the residual stream (embedding size)
     d_ff: int  # hidden width of the SwiGLU MLP (11008 in LLaMA-7B)
     tie_embeddings: bool = False  # True: the output head reuses the embedding table
     rope_base: float = 10000.0  # base of the RoPE frequencies
     norm_eps: float = 1e-5  # epsilon inside RMSNorm's square root
     dropout: float = 0.0  # dropout on attention weights and sub-layer outputs
+    n_kv_head: int | None = None  # key/value heads: None = n_head (MHA), 1 = MQA
 
     def __post_init__(self):
         sizes = ("vocab_size", "context_length", "n_layer", "n_head", "d_model", "d_ff")
@@ -70,6 +68,13 @@ class DecoderConfig:
             raise ValueError(
                 f"head_dim = d_model / n_head must be even (RoPE), got {self.head_dim}"
             )
+        if self.n_kv_head is not None:
+            check_int(self.n_kv_head, "DecoderConfig.n_kv_head", low=1)
+            if self.n_head % self.n_kv_head != 0:
+                raise ValueError(
+                    f"n_kv_head ({self.n_kv_head}) must divide n_head ({self.n_head}):"
+                    " each key/value head serves the same number of query heads"
+                )
         if not isinstance(self.tie_embeddings, bool):
             raise TypeError("DecoderConfig.tie_embeddings must be True or False")
         check_number(
@@ -86,18 +91,24 @@ class DecoderConfig:
     def head_dim(self) -> int:
         return self.d_model // self.n_head
 
+    @property
+    def kv_heads(self) -> int:
+        """Key/value heads actually used: ``n_kv_head``, or ``n_head`` if None."""
+        return self.n_head if self.n_kv_head is None else self.n_kv_head
 
-#: LLaMA-7B's public configuration (6,738,415,616 parameters).
-LLAMA_7B = DecoderConfig(
-    vocab_size=32000,
-    context_length=4096,
-    n_layer=32,
-    n_head=32,
-    d_model=4096,
-    d_ff=11008,
-    tie_embeddings=False,
-    norm_eps=1e-6,
-)
+
+def _sizing():
+    """``helpers.sizing``, imported on first use (it imports this module)."""
+    import helpers.sizing
+
+    return helpers.sizing
+
+
+def _require_memory(n_bytes: int, what: str, device) -> None:
+    """MemoryError before allocating ``n_bytes`` that ``device`` cannot hold."""
+    device = torch.device(device if device is not None else "cpu")
+    if device.type != "meta":  # "meta" tensors have shapes but no memory
+        _sizing().require_memory(n_bytes, what, device)
 
 
 class RMSNorm(nn.Module):
@@ -118,29 +129,87 @@ class RMSNorm(nn.Module):
         return x * torch.rsqrt(mean_square + self.eps) * self.weight
 
 
+def split_heads(x: torch.Tensor, n_head: int) -> torch.Tensor:
+    """Reshape ``(B, T, n_head * head_dim)`` into ``(B, n_head, T, head_dim)``.
+
+    Introduced in 04_tensors_and_gpu (used again in 11_self_attention).
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != 3:
+        raise ValueError(f"x must have shape (B, T, d_model), got {tuple(x.shape)}")
+    n_head = check_int(n_head, "n_head", low=1)
+    B, T, width = x.shape
+    if width % n_head != 0:
+        raise ValueError(f"d_model ({width}) must be divisible by n_head ({n_head})")
+    x = x.view(B, T, n_head, width // n_head)  # (B, T, n_head, head_dim)
+    return x.transpose(1, 2)  # (B, n_head, T, head_dim)
+
+
+def repeat_kv(x: torch.Tensor, n_rep: int) -> torch.Tensor:
+    """Repeat each key/value head ``n_rep`` times along the head axis:
+    (B, n_kv_head, T, head_dim) -> (B, n_kv_head * n_rep, T, head_dim).
+
+    Query head h then reads KV head h // n_rep (grouped-query attention).
+    Introduced in 12_transformer_block.
+    """
+    n_rep = check_int(n_rep, "n_rep", low=1)
+    if n_rep == 1:
+        return x
+    return x.repeat_interleave(n_rep, dim=-3)  # (..., n_kv_head * n_rep, T, head_dim)
+
+
 def scaled_dot_product_attention(
-    q, k, v, causal=False, mask=None, *, scale=None, dropout_p=0.0, return_weights=False
+    q,
+    k,
+    v,
+    causal=False,
+    mask=None,
+    *,
+    scale=None,
+    dropout_p=0.0,
+    return_weights=False,
+    enable_gqa=False,
 ):
     """softmax(q kᵀ · scale + mask) v, written out. Introduced in 11_self_attention.
 
-    q: (..., T_q, head_dim), k: (..., T_k, head_dim), v: (..., T_k, d_v).
-    ``scale`` defaults to 1/√head_dim. ``causal``: query i may see key j only if
-    j <= i + (T_k - T_q), i.e. the queries are the *last* T_q positions (this is
-    what a KV cache needs; for T_q == T_k it is the usual lower triangle).
-    ``mask``: bool tensor broadcastable to (..., T_q, T_k), True = may attend.
+    q: (..., T_q, head_dim), k: (..., T_k, head_dim), v: (..., T_k, d_v), all
+    floating point. ``scale`` defaults to 1/√head_dim. ``causal``: query i may see
+    key j only if j <= i + (T_k - T_q), i.e. the queries are the *last* T_q
+    positions (bottom-right alignment, what a KV cache needs; for T_q == T_k it
+    is the usual lower triangle). ``mask``: bool tensor broadcastable to
+    (..., T_q, T_k), True = may attend. A query that may see no key at all gets
+    all-zero weights and a zero output (as PyTorch's fused kernel), never NaN.
+    ``enable_gqa``: k and v may have fewer heads (dim -3) than q, a divisor of
+    them; each is repeated (``repeat_kv``) as in grouped-query attention.
     Returns the output (..., T_q, d_v), and the weights (..., T_q, T_k) if asked.
     """
     for name, t in (("q", q), ("k", k), ("v", v)):
         if not isinstance(t, torch.Tensor) or t.ndim < 2:
             raise TypeError(f"{name} must be a tensor with at least 2 dims (T, dim)")
+        if not t.is_floating_point():
+            raise TypeError(f"{name} must be floating point, got {t.dtype}")
     if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
         raise ValueError(
             f"shapes do not fit: q {tuple(q.shape)}, k {tuple(k.shape)}, "
             f"v {tuple(v.shape)}; need q/k same last dim, k/v same T"
         )
-    t_q, t_k = q.shape[-2], k.shape[-2]
+    dropout_p = check_number(
+        dropout_p, "dropout_p", low=0, high=1, high_inclusive=False
+    )
     if scale is None:
         scale = 1.0 / math.sqrt(q.shape[-1])
+    scale = check_number(scale, "scale")  # finite: NaN or inf would poison every row
+    if enable_gqa and q.ndim >= 3 and k.shape[-3] != q.shape[-3]:
+        if k.shape[-3] != v.shape[-3] or q.shape[-3] % k.shape[-3] != 0:
+            raise ValueError(
+                f"with enable_gqa, k and v need the same number of heads (dim -3), "
+                f"a divisor of q's {q.shape[-3]}: got k {tuple(k.shape)}, "
+                f"v {tuple(v.shape)}"
+            )
+        n_rep = q.shape[-3] // k.shape[-3]
+        k, v = repeat_kv(k, n_rep), repeat_kv(v, n_rep)  # (..., n_head, T_k, dim)
+    t_q, t_k = q.shape[-2], k.shape[-2]
     # (..., T_q, head_dim) @ (..., head_dim, T_k) -> (..., T_q, T_k)
     scores = (q @ k.transpose(-2, -1)) * scale
     allowed = None
@@ -167,6 +236,8 @@ def scaled_dot_product_attention(
     if allowed is not None:
         scores = scores.masked_fill(~allowed, float("-inf"))
     weights = torch.softmax(scores, dim=-1)  # (..., T_q, T_k), rows sum to 1
+    if allowed is not None:  # a row with no allowed key is NaN: make it zeros
+        weights = weights.masked_fill(~allowed, 0.0)
     if dropout_p > 0.0:
         weights = F.dropout(weights, p=dropout_p)
     out = weights @ v  # (..., T_q, T_k) @ (..., T_k, d_v) -> (..., T_q, d_v)
@@ -176,24 +247,30 @@ def scaled_dot_product_attention(
 class KVCache:
     """Keys and values of every layer for the tokens seen so far.
 
-    ``k[layer]`` and ``v[layer]`` are (B, n_head, context_length, head_dim); the
-    first ``length`` positions are filled. Introduced in 14_inference_and_kv_cache.
+    ``k[layer]`` and ``v[layer]`` are (B, n_kv_head, context_length, head_dim):
+    only the key/value heads are stored, so grouped-query attention shrinks the
+    cache. The first ``length`` positions are filled.
+    Introduced in 14_inference_and_kv_cache.
     """
 
     def __init__(self, config, batch_size: int, *, device=None, dtype=torch.float32):
         B = check_int(batch_size, "batch_size", low=1)
-        shape = (B, config.n_head, config.context_length, config.head_dim)
-        n_layer = config.n_layer
+        shape = (B, config.kv_heads, config.context_length, config.head_dim)
+        element = torch.empty((), dtype=dtype).element_size()
+        _require_memory(
+            2 * config.n_layer * math.prod(shape) * element, "this KV cache", device
+        )
         self.k = [
-            torch.zeros(shape, device=device, dtype=dtype) for _ in range(n_layer)
+            torch.zeros(shape, device=device, dtype=dtype)
+            for _ in range(config.n_layer)
         ]
         self.v = [torch.zeros_like(k) for k in self.k]
         self.max_length = config.context_length
         self.length = 0  # positions filled; advanced by Decoder.forward
 
     def update(self, layer: int, k_new: torch.Tensor, v_new: torch.Tensor):
-        """Store (B, n_head, T, head_dim) new keys/values after the cached ones and
-        return all of them: (B, n_head, length + T, head_dim) each."""
+        """Store (B, n_kv_head, T, head_dim) new keys/values after the cached ones
+        and return all of them: (B, n_kv_head, length + T, head_dim) each."""
         end = self.length + k_new.shape[2]
         if end > self.max_length:
             raise ValueError(f"KV cache full: {end} > max_length {self.max_length}")
@@ -209,26 +286,39 @@ class KVCache:
 class MultiHeadAttention(nn.Module):
     """Multi-head self-attention with q/k/v/o projections (no biases, as in LLaMA).
 
-    ``rope=(cos, sin)`` rotates queries and keys (``None``: no positions, the form
-    that equals ``nn.MultiheadAttention``). ``fused=True`` computes with PyTorch's
-    fast kernel unless weights are asked for. Introduced in 11_self_attention.
+    ``n_kv_head`` key/value heads (None: ``n_head``, multi-head attention; 1:
+    multi-query; in between: grouped-query) are shared by groups of
+    ``n_head / n_kv_head`` query heads. ``rope=(cos, sin)`` rotates queries and
+    keys (``None``: no positions, the form that equals ``nn.MultiheadAttention``).
+    ``fused=True`` computes with PyTorch's fast kernel unless weights are asked
+    for. Introduced in 11_self_attention; ``n_kv_head`` in 12_transformer_block.
     """
 
-    def __init__(self, d_model: int, n_head: int, *, dropout=0.0, fused=True):
+    def __init__(
+        self, d_model: int, n_head: int, *, n_kv_head=None, dropout=0.0, fused=True
+    ):
         super().__init__()
+        d_model = check_int(d_model, "d_model", low=1)
+        n_head = check_int(n_head, "n_head", low=1)
         if d_model % n_head != 0:
             raise ValueError(f"n_head ({n_head}) must divide d_model ({d_model})")
-        self.n_head, self.head_dim = n_head, d_model // n_head
-        self.dropout, self.fused = dropout, fused
+        n_kv_head = n_head if n_kv_head is None else n_kv_head
+        if check_int(n_kv_head, "n_kv_head", low=1) and n_head % n_kv_head != 0:
+            raise ValueError(f"n_kv_head ({n_kv_head}) must divide n_head ({n_head})")
+        self.n_head, self.n_kv_head, self.head_dim = (
+            n_head,
+            n_kv_head,
+            d_model // n_head,
+        )
+        self.dropout = check_number(
+            dropout, "dropout", low=0, high=1, high_inclusive=False
+        )
+        self.fused = fused
+        kv_width = n_kv_head * self.head_dim
         self.q_proj = nn.Linear(d_model, d_model, bias=False)
-        self.k_proj = nn.Linear(d_model, d_model, bias=False)
-        self.v_proj = nn.Linear(d_model, d_model, bias=False)
+        self.k_proj = nn.Linear(d_model, kv_width, bias=False)
+        self.v_proj = nn.Linear(d_model, kv_width, bias=False)
         self.o_proj = nn.Linear(d_model, d_model, bias=False)
-
-    def _split_heads(self, x: torch.Tensor) -> torch.Tensor:
-        B, T, _ = x.shape
-        x = x.view(B, T, self.n_head, self.head_dim)  # (B, T, n_head, head_dim)
-        return x.transpose(1, 2)  # (B, n_head, T, head_dim)
 
     def forward(
         self, x, *, causal=True, rope=None, cache=None, layer=0, return_weights=False
@@ -238,14 +328,15 @@ class MultiHeadAttention(nn.Module):
             want = f"(B, T, {self.n_head * self.head_dim})"
             raise ValueError(f"x must have shape {want}, got {tuple(x.shape)}")
         B, T, d_model = x.shape
-        q = self._split_heads(self.q_proj(x))  # (B, n_head, T, head_dim)
-        k = self._split_heads(self.k_proj(x))  # (B, n_head, T, head_dim)
-        v = self._split_heads(self.v_proj(x))  # (B, n_head, T, head_dim)
+        q = split_heads(self.q_proj(x), self.n_head)  # (B, n_head, T, head_dim)
+        k = split_heads(self.k_proj(x), self.n_kv_head)  # (B, n_kv_head, T, head_dim)
+        v = split_heads(self.v_proj(x), self.n_kv_head)  # (B, n_kv_head, T, head_dim)
         if rope is not None:
             q, k = apply_rope(q, *rope), apply_rope(k, *rope)
         if cache is not None:
-            k, v = cache.update(layer, k, v)  # (B, n_head, T_k, head_dim), T_k >= T
+            k, v = cache.update(layer, k, v)  # (B, n_kv_head, T_k, head_dim), T_k >= T
         p = self.dropout if self.training else 0.0
+        gqa = self.n_kv_head != self.n_head
         weights = None
         if self.fused and not return_weights:
             mask = None
@@ -253,11 +344,17 @@ class MultiHeadAttention(nn.Module):
                 mask = torch.ones(T, k.shape[2], dtype=torch.bool, device=x.device)
                 mask = mask.tril(diagonal=k.shape[2] - T)  # (T, T_k)
             out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=mask, dropout_p=p, is_causal=causal and mask is None
+                q,
+                k,
+                v,
+                attn_mask=mask,
+                dropout_p=p,
+                is_causal=causal and mask is None,
+                enable_gqa=gqa,
             )  # (B, n_head, T, head_dim)
         else:
             out, weights = scaled_dot_product_attention(
-                q, k, v, causal, dropout_p=p, return_weights=True
+                q, k, v, causal, dropout_p=p, return_weights=True, enable_gqa=gqa
             )  # (B, n_head, T, head_dim), (B, n_head, T, T_k)
         out = out.transpose(1, 2).reshape(B, T, d_model)  # concat: (B, T, d_model)
         out = self.o_proj(out)  # (B, T, d_model)
@@ -288,7 +385,11 @@ class DecoderBlock(nn.Module):
         super().__init__()
         self.attention_norm = RMSNorm(config.d_model, config.norm_eps)
         self.attention = MultiHeadAttention(
-            config.d_model, config.n_head, dropout=config.dropout, fused=fused
+            config.d_model,
+            config.n_head,
+            n_kv_head=config.kv_heads,
+            dropout=config.dropout,
+            fused=fused,
         )
         self.mlp_norm = RMSNorm(config.d_model, config.norm_eps)
         self.mlp = SwiGLU(config.d_model, config.d_ff)
@@ -320,6 +421,8 @@ class Decoder(nn.Module):
         if not isinstance(config, DecoderConfig):
             raise TypeError(f"config must be a DecoderConfig, not {type(config)}")
         self.config = config
+        n_bytes = 4 * _sizing().count_parameters(config)  # float32 weights
+        _require_memory(n_bytes, "building this Decoder", torch.get_default_device())
         self.token_embedding = nn.Embedding(config.vocab_size, config.d_model)
         self.blocks = nn.ModuleList(
             DecoderBlock(config, fused=fused_attention) for _ in range(config.n_layer)
@@ -353,23 +456,23 @@ class Decoder(nn.Module):
 
         With a cache, idx holds only the new tokens; their positions start at
         ``cache.length``. ``return_attention=True`` also returns a list with one
-        (B, n_head, T, T_k) attention-weight tensor per layer.
+        (B, n_head, T, T_k) attention-weight tensor per layer. Only shapes are
+        checked here (no host sync in the hot path): check the ID values once
+        at your entry point with ``validate_ids``, as ``generate`` does.
         """
         c = self.config
-        B, T = _check_ids(idx).shape
+        if (
+            not isinstance(idx, torch.Tensor)
+            or idx.dtype != torch.long
+            or idx.ndim != 2
+        ):
+            raise TypeError("idx must be a LongTensor of token IDs with shape (B, T)")
+        B, T = idx.shape
         start = 0 if cache is None else cache.length
         if T == 0 or start + T > c.context_length:
             raise ValueError(
                 f"sequence length {start} + {T} must be in [1, "
                 f"context_length={c.context_length}]"
-            )
-        bad = not torch.compiler.is_compiling() and (  # skip the sync when compiled
-            int(idx.min()) < 0 or int(idx.max()) >= c.vocab_size
-        )
-        if bad:
-            raise ValueError(
-                f"token IDs must be in [0, {c.vocab_size}), got values in "
-                f"[{int(idx.min())}, {int(idx.max())}]"
             )
         if cache is not None and cache.k[0].shape[0] != B:
             raise ValueError(f"cache was made for batch {cache.k[0].shape[0]}, got {B}")
@@ -389,9 +492,29 @@ class Decoder(nn.Module):
         return (logits, attention) if return_attention else logits
 
 
-def _check_ids(idx):
+def validate_ids(idx, vocab_size: int) -> torch.Tensor:
+    """Check a batch of token IDs once, at a public entry point: a LongTensor
+    (B, T) with B, T >= 1 and every value in [0, vocab_size). This reads the
+    values on the host (a GPU sync), which is why ``Decoder.forward`` does not.
+
+    Introduced in 13_train_a_tiny_llm.
+    """
     if not isinstance(idx, torch.Tensor) or idx.dtype != torch.long or idx.ndim != 2:
-        raise TypeError("idx must be a LongTensor of token IDs with shape (B, T)")
+        got = idx.dtype if isinstance(idx, torch.Tensor) else type(idx).__name__
+        raise TypeError(
+            f"idx must be a LongTensor (torch.long) of token IDs with shape (B, T), "
+            f"got {got}"
+        )
+    vocab_size = check_int(vocab_size, "vocab_size", low=1)
+    if idx.numel() == 0:
+        raise ValueError(
+            f"idx must hold at least one token, got shape {tuple(idx.shape)}"
+        )
+    low, high = int(idx.min()), int(idx.max())
+    if low < 0 or high >= vocab_size:
+        raise ValueError(
+            f"token IDs must be in [0, {vocab_size}), got values in [{low}, {high}]"
+        )
     return idx
 
 
@@ -413,10 +536,13 @@ def generate(
     (B, T + max_new_tokens). ``sample`` maps last-position logits (B, V) to ids
     (B, 1), greedy argmax by default. Beyond context_length the window slides
     (the cache is rebuilt), so cached and uncached decoding agree token for token.
+    The prompt's IDs are checked once here (``validate_ids``), not per token.
     Introduced in 14_inference_and_kv_cache.
     """
+    if not isinstance(model, Decoder):
+        raise TypeError(f"model must be a Decoder, got {type(model).__name__}")
     check_int(max_new_tokens, "max_new_tokens", low=0)
-    _check_ids(idx)
+    validate_ids(idx, model.config.vocab_size)
     sample = sample or greedy
     context, was_training = model.config.context_length, model.training
     model.eval()
@@ -440,50 +566,3 @@ def generate(
     finally:
         model.train(was_training)
     return idx
-
-
-def parameter_breakdown(config: DecoderConfig) -> dict[str, int]:
-    """Parameters of each component, counted from the config alone (no model built).
-
-    Introduced in 12_transformer_block.
-    """
-    c = config
-    if not isinstance(c, DecoderConfig):
-        raise TypeError(f"config must be a DecoderConfig, got {type(c).__name__}")
-    return {
-        "token_embedding": c.vocab_size * c.d_model,  # (V, d_model)
-        "attention (q, k, v, o)": c.n_layer * 4 * c.d_model * c.d_model,
-        "mlp (gate, up, down)": c.n_layer * 3 * c.d_model * c.d_ff,
-        "rmsnorm weights": (2 * c.n_layer + 1) * c.d_model,
-        "output head": 0 if c.tie_embeddings else c.vocab_size * c.d_model,
-    }
-
-
-def count_parameters(config: DecoderConfig) -> int:
-    """Total parameters of ``Decoder(config)``. Introduced in 12_transformer_block."""
-    return sum(parameter_breakdown(config).values())
-
-
-#: Bytes per stored number for the data types the course compares.
-DTYPE_BYTES = {"fp32": 4.0, "fp16": 2.0, "bf16": 2.0, "int8": 1.0, "int4": 0.5}
-
-
-def weights_bytes(n_params: int, dtype_name: str) -> int:
-    """Memory of ``n_params`` weights stored as ``dtype_name`` (a DTYPE_BYTES key).
-
-    Introduced in 04_tensors_and_gpu and 12_transformer_block.
-    """
-    check_int(n_params, "n_params", low=0)
-    check_choice(dtype_name, "dtype_name", DTYPE_BYTES)
-    return math.ceil(n_params * DTYPE_BYTES[dtype_name])
-
-
-def kv_cache_bytes_per_token(config: DecoderConfig, dtype_bytes: int = 2) -> int:
-    """Keys + values stored per token: 2 · n_layer · n_head · head_dim · bytes.
-
-    Introduced in 12_transformer_block; used in 14_inference_and_kv_cache.
-    """
-    if not isinstance(config, DecoderConfig):
-        raise TypeError(f"config must be a DecoderConfig, got {type(config).__name__}")
-    check_int(dtype_bytes, "dtype_bytes", low=1)
-    return 2 * config.n_layer * config.n_head * config.head_dim * dtype_bytes

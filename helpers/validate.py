@@ -14,6 +14,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
+#: Tensor dtypes with no NumPy counterpart: widened to float32 first.
+_LOW_PRECISION = ("torch.bfloat16", "torch.float16")
+
 __all__ = [
     "as_array",
     "check_choice",
@@ -41,7 +44,15 @@ def as_array(
     if isinstance(x, str | bytes | dict | set):
         raise TypeError(f"{name} must be an array of numbers, got {type(x).__name__}")
     if hasattr(x, "detach") and hasattr(x, "cpu"):  # a torch tensor
-        x = x.detach().cpu().numpy()
+        x = x.detach().cpu()
+        if x.is_complex():
+            raise TypeError(f"{name} must hold real numbers, got a complex tensor")
+        x = x.float().numpy() if str(x.dtype) in _LOW_PRECISION else x.numpy()
+    if np.iscomplexobj(x) and not np.issubdtype(np.dtype(dtype), np.complexfloating):
+        raise TypeError(
+            f"{name} must hold real numbers, got complex values "
+            "(they would be silently truncated to their real part)"
+        )
     try:
         arr = np.asarray(x, dtype=dtype)
     except (TypeError, ValueError) as exc:

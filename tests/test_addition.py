@@ -12,6 +12,16 @@ from helpers.train import preset, train
 from helpers.transformer import Decoder
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """`make test` runs two test processes on two cores: one thread each, since
+    OpenMP threads that wait for a busy core make a step many times slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_line_format_every_number_backwards():
     task = AdditionTask(2)
     assert task.line(12, 34) == "21+43=640\n"

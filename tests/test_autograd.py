@@ -119,13 +119,20 @@ def test_reused_node_accumulates_both_paths():
     assert s.grad == pytest.approx(expected, rel=1e-12)
 
 
-def test_backward_twice_gives_the_same_gradients():
-    a = Value(1.5)
-    out = (a * a).tanh()
+def test_leaf_gradients_accumulate_like_torch_until_zeroed():
+    """The zero_grad lesson of 05_backprop: a second backward() adds to .grad."""
+    a, ta = Value(1.5), torch.tensor(1.5, dtype=torch.float64, requires_grad=True)
+    out, tout = (a * a).tanh() * 3, (ta * ta).tanh() * 3
     out.backward()
     first = a.grad
     out.backward()
-    assert a.grad == first
+    tout.backward(retain_graph=True)
+    tout.backward()
+    assert a.grad == pytest.approx(2 * first, rel=1e-12)
+    assert a.grad == pytest.approx(ta.grad.item(), rel=1e-12)
+    a.grad = 0.0  # zero_grad
+    out.backward()
+    assert a.grad == pytest.approx(first, rel=1e-12)  # inner nodes restart from zero
 
 
 def test_topological_order_puts_inputs_first():
@@ -174,7 +181,7 @@ def test_non_finite_data_is_rejected(data):
 
 
 def test_adding_a_string_is_a_type_error():
-    with pytest.raises(TypeError, match="Value or a real number"):
+    with pytest.raises(TypeError, match="real number"):
         Value(1.0) + "2"
 
 
@@ -184,19 +191,39 @@ def test_value_exponent_is_a_type_error():
 
 
 @pytest.mark.parametrize(
-    "make, message",
+    "make, error",
     [
-        (lambda: Value(0.0).log(), "positive"),
-        (lambda: Value(-1.0).log(), "positive"),
-        (lambda: Value(1.0) / 0, "zero"),
-        (lambda: Value(1000.0).exp(), "overflow"),
-        (lambda: Value(-2.0) ** 0.5, "integer exponent"),
-        (lambda: Value(0.0) ** -1, "derivative"),
+        (lambda: Value(0.0).log(), ValueError),
+        (lambda: Value(-1.0).log(), ValueError),
+        (lambda: Value(1.0) / 0, ValueError),
+        (lambda: 1.0 / Value(0.0), ValueError),
+        (lambda: Value(1000.0).exp(), OverflowError),
+        (lambda: Value(-2.0) ** 0.5, ValueError),  # would be a complex number
+        (lambda: Value(0.0) ** -1, ValueError),
     ],
 )
-def test_out_of_domain_operations_raise_value_error(make, message):
-    with pytest.raises(ValueError, match=message):
+def test_out_of_domain_operations_raise_python_math_errors(make, error):
+    with pytest.raises(error):
         make()
+
+
+def test_operations_carry_no_checks_but_backward_checks_once():
+    big = Value(1e200) * Value(1e200)  # inf: no check inside the operation
+    assert math.isinf(big.data)
+    with pytest.raises(ValueError, match="non-finite value.*'\\*'"):
+        (big + 1).backward()
+
+
+def test_the_engine_stays_small():
+    from pathlib import Path
+
+    import helpers.autograd
+
+    lines = Path(helpers.autograd.__file__).read_text(encoding="utf-8").splitlines()
+    assert len([line for line in lines if line.strip()]) <= 120  # reads like micrograd
+    start = lines.index("    def __add__(self, other) -> Value:")
+    end = lines.index("    def topological_order(self) -> list[Value]:")
+    assert "isfinite" not in "\n".join(lines[start:end])  # no check inside operations
 
 
 # --- the graph picture and the exercise checker of 05_backprop ------------------
@@ -229,21 +256,9 @@ def test_draw_graph_rejects_non_values_and_huge_graphs():
         draw_graph(x)
 
 
-def test_tanh_checker_accepts_exp_formula_and_rejects_shortcuts():
-    from helpers.checks import nb05
-
-    assert nb05.check_tanh_value(lambda v: ((2 * v).exp() - 1) / ((2 * v).exp() + 1))
-    assert not nb05.check_tanh_value(lambda v: v.tanh())
-    assert not nb05.check_tanh_value(lambda v: v.exp() / (v.exp() + 1))
-    result = nb05.check_tanh_value(lambda v: (_ for _ in ()).throw(NotImplementedError))
-    assert not result and not result.attempted
-
-
 def test_power_edge_cases():
     zero = Value(0.0)
     (zero**0).backward()
     assert zero.grad == 0.0  # x**0 = 1 is flat
-    with pytest.raises(ValueError, match="overflow"):
+    with pytest.raises(OverflowError):
         Value(1e200) ** 2
-    with pytest.raises(ValueError, match="non-finite"):
-        Value(1e200) * Value(1e200)

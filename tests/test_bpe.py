@@ -225,39 +225,22 @@ def test_compression_plot_bad_inputs():
         plot_onehot_vs_dense([[1.0, 0.0]], [[0.5], [0.2]])
 
 
-def _reference_encode_word(word, merges):
-    from helpers.bpe import merge_pair
-
-    ids = list(word.encode("utf-8"))
-    for rank, pair in enumerate(merges):
-        ids = merge_pair(ids, pair, 256 + rank)
-    return ids
-
-
-def _reference_decode_ids(ids, merges):
-    return BPETokenizer(merges).decode(ids)
-
-
-def test_nb09_checkers_accept_right_and_reject_wrong():
+def test_nb09_merge_prediction_matches_training_and_lookup_checks_the_product():
     import torch
 
     from helpers.checks import nb09
 
-    assert nb09.check_encode_word(_reference_encode_word, quiet=True)
-    assert not nb09.check_encode_word(lambda w, m: list(w.encode()), quiet=True)
-    assert nb09.check_decode_ids(_reference_decode_ids, quiet=True)
-    wrong_decode = nb09.check_decode_ids(lambda ids, m: "x" * len(ids), quiet=True)
-    assert not wrong_decode and wrong_decode.attempted
+    learned = train_bpe(nb09.MERGE_TEXT, 3)
+    first_three = [learned.token_text(256 + rank) for rank in range(3)]
+    assert first_three == ["ug", " p", "hug"]  # the worked solution in 09
+    assert nb09.check_first_merges(first_three, quiet=True)
 
-    def right_lookup(ids, weight):
+    def right_lookup(ids, weight, scale):
         one_hot = torch.nn.functional.one_hot(ids, weight.shape[0]).to(weight.dtype)
-        return one_hot @ weight
+        return (one_hot @ weight) * scale
 
     assert nb09.check_one_hot_lookup(right_lookup, quiet=True)
-    assert not nb09.check_one_hot_lookup(lambda ids, w: w[ids] * 2, quiet=True)
-
-    def not_done(*args):
-        raise NotImplementedError
-
-    result = nb09.check_encode_word(not_done, quiet=True)
-    assert not result and not result.attempted
+    # the right numbers by row indexing are refused: the exercise is the product
+    by_rows = nb09.check_one_hot_lookup(lambda ids, w, s: w[ids] * s, quiet=True)
+    assert not by_rows and by_rows.attempted
+    assert "matmul" in by_rows.message

@@ -86,3 +86,30 @@ def test_bad_inputs():
         CharTokenizer.from_dict({"format": "char-tokenizer-v1", "chars": 5})
     with pytest.raises(TypeError, match="data must be a dict"):
         CharTokenizer.from_dict("abc")
+
+
+def test_min_count_folds_rare_characters_into_unk():
+    from helpers.data.char_tokenizer import UNK
+
+    text = "aaabbbc" + "d"
+    tokenizer = CharTokenizer.from_text(text, min_count=2)
+    assert tokenizer.chars == sorted(["a", "b", UNK]) and tokenizer.unk == UNK
+    unk_id = tokenizer.char_to_id[UNK]
+    assert tokenizer.encode("abcdz") == [
+        tokenizer.char_to_id["a"],
+        tokenizer.char_to_id["b"],
+        unk_id,
+        unk_id,
+        unk_id,
+    ]
+    restored = CharTokenizer.from_dict(tokenizer.to_dict())
+    assert restored == tokenizer and restored.unk == UNK
+    assert CharTokenizer.from_text(text) != CharTokenizer(tokenizer.chars)
+    plain = CharTokenizer.from_text(text)
+    assert plain.unk is None and "unk" not in plain.to_dict()
+    with pytest.raises(ValueError, match="unknown character"):
+        plain.encode("z")
+    with pytest.raises(ValueError, match="min_count must be >= 1"):
+        CharTokenizer.from_text(text, min_count=0)
+    with pytest.raises(ValueError, match="unk"):
+        CharTokenizer(["a", "b"], unk="c")

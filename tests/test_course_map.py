@@ -1,5 +1,6 @@
-"""Tests of the course map (00_course_map): notebook list, pipeline, figures,
-panels and checkers."""
+"""Tests of the course map (00_course_map): the course data in helpers.course
+(notebook list, pipeline, the shapes of a tiny decoder), figures, panels and
+checkers."""
 
 import re
 from pathlib import Path
@@ -9,15 +10,19 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+import helpers.plotting.course_map as course_plots
+import helpers.widgets.course_map as course_panels
 from helpers.checks import nb00
-from helpers.plotting.course_map import (
+from helpers.course import (
     NOTEBOOKS,
     PIPELINE,
+    TRAINING_STEPS,
+    greedy_pick,
     notebook_file,
-    plot_pipeline,
-    plot_training_vs_inference,
+    pipeline_shapes,
     stage_keys,
 )
+from helpers.plotting.course_map import plot_pipeline, plot_training_vs_inference
 from helpers.widgets import apply_move
 from helpers.widgets.course_map import (
     PipelinePanel,
@@ -149,49 +154,108 @@ def test_pipeline_panel_moves_the_highlight():
     assert panel.status.value == ""
 
 
+def test_presentation_holds_no_course_data():
+    for module in (course_plots, course_panels):
+        assert not hasattr(module, "Stage")
+        assert "NOTEBOOKS" not in getattr(module, "__all__", [])
+    assert "helpers.plotting" not in " ".join(
+        line
+        for line in Path(nb00.__file__).read_text().splitlines()
+        if "import" in line
+    )
+
+
+def test_pipeline_shapes_of_a_tiny_decoder():
+    result = pipeline_shapes("the cat sat on the")
+    T, V = 18, len(set("the cat sat on the"))
+    assert result.vocab_size == V and len(result.token_ids) == T
+    assert "".join(result.tokens) == result.text
+    assert result.shapes["token_ids"] == (1, T)
+    assert result.shapes["embedding"] == (1, T, 16)
+    assert result.shapes["decoder"] == (1, T, 16)
+    assert result.shapes["head"] == (1, T, V)
+    assert result.shapes["probs"] == (1, V)
+    assert list(result.shapes) == stage_keys()
+    assert abs(result.prob_sum - 1.0) < 1e-5
+    wider = pipeline_shapes("abcab", d_model=8, n_layer=1)
+    assert wider.shapes["decoder"] == (1, 5, 8) and wider.shapes["head"] == (1, 5, 3)
+
+
+def test_pipeline_shapes_leaves_the_global_rng_alone():
+    import torch
+
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    pipeline_shapes("abc")
+    assert torch.equal(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"text": ""}, ValueError),
+        ({"text": 3}, ValueError),
+        ({"d_model": 2}, ValueError),
+    ],
+)
+def test_pipeline_shapes_rejects_bad_input(kwargs, error):
+    with pytest.raises(error):
+        pipeline_shapes(**kwargs)
+
+
+def test_greedy_pick():
+    assert greedy_pick([0.1, 0.7, 0.2], ["a", "b", "c"]) == ("b", 0.7)
+    assert greedy_pick([0.4, 0.4, 0.2], ["a", "b", "c"])[0] == "a"  # first on ties
+    with pytest.raises(ValueError, match="vocab has 2 tokens"):
+        greedy_pick([0.5, 0.3, 0.2], ["a", "b"])
+    with pytest.raises(ValueError, match="non-negative"):
+        greedy_pick([-0.5, 1.5], ["a", "b"])
+    with pytest.raises(ValueError, match="finite"):
+        greedy_pick([float("nan"), 1.0], ["a", "b"])
+
+
 ORDER = ["text", "tokenizer", "token_ids", "embedding", "decoder", "head", "probs"]
 
 
-def test_check_pipeline_order():
+def test_check_pipeline_order(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
     assert nb00.check_pipeline_order(ORDER, quiet=True).passed
     assert not nb00.check_pipeline_order(ORDER[::-1], quiet=True).passed
     pending = nb00.check_pipeline_order(None, quiet=True)
     assert not pending.attempted
+    typo = nb00.check_pipeline_order(
+        ["text", "tokenizer", "token IDs", *ORDER[3:]], quiet=True
+    )
+    assert not typo.passed and "token IDs" in typo.message
 
 
-def test_check_steps():
-    right = {
-        "training": ["forward", "loss", "backward", "update"],
-        "inference": ["forward"],
-    }
+def test_check_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
+    right = {"training": list(TRAINING_STEPS), "inference": ["forward"]}
     assert nb00.check_steps(right, quiet=True).passed
-    wrong = {
+    swapped = {
         "training": ["forward", "backward", "loss", "update"],
         "inference": ["forward"],
     }
-    assert not nb00.check_steps(wrong, quiet=True).passed
+    result = nb00.check_steps(swapped, quiet=True)
+    assert not result.passed and "顺序" in result.message
     assert not nb00.check_steps({"training": ["forward"]}, quiet=True).passed
 
 
-def test_check_greedy_and_reference():
-    assert nb00.greedy_next_token([0.1, 0.7, 0.2], ["a", "b", "c"]) == "b"
+def test_check_greedy_and_gflops(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
     assert nb00.check_greedy(
-        lambda p, v: v[max(range(len(p)), key=p.__getitem__)], quiet=True
+        lambda p, v: (v[max(range(len(p)), key=p.__getitem__)], max(p)), quiet=True
     ).passed
-    assert not nb00.check_greedy(lambda p, v: v[0], quiet=True).passed
-    with pytest.raises(ValueError, match="vocab has 2 tokens"):
-        nb00.greedy_next_token([0.5, 0.3, 0.2], ["a", "b"])
-    with pytest.raises(ValueError, match="non-negative"):
-        nb00.greedy_next_token([-0.5, 1.5], ["a", "b"])
-    with pytest.raises(ValueError, match="finite"):
-        nb00.greedy_next_token([float("nan"), 1.0], ["a", "b"])
+    assert not nb00.check_greedy(lambda p, v: (v[0], p[0]), quiet=True).passed
+    only_token = nb00.check_greedy(lambda p, v: v[int(np.argmax(p))], quiet=True)
+    assert not only_token.passed and "probability" in only_token.message
+    assert nb00.check_gflops(lambda m, k, n, s: 2 * m * k * n / s / 1e9, quiet=True)
+    half = nb00.check_gflops(lambda m, k, n, s: m * k * n / s / 1e9, quiet=True)
+    assert not half.passed and "2 倍" in half.message
 
-
-def test_check_gflops(capsys):
-    assert nb00.check_gflops(lambda n, s: 2 * n**3 / s / 1e9, quiet=True).passed
-    assert not nb00.check_gflops(lambda n, s: n**3 / s / 1e9, quiet=True).passed
-
-    def not_yet(n, seconds):
+    def not_yet(m, k, n, seconds):
         raise NotImplementedError
 
     assert not nb00.check_gflops(not_yet).attempted

@@ -335,16 +335,97 @@ def _not_done(*args):
     raise NotImplementedError
 
 
-def test_checkers_accept_right_and_reject_wrong():
-    assert nb02.check_softmax(lambda z: np.exp(z) / np.exp(z).sum())
-    assert not nb02.check_softmax(lambda z: z / z.sum())
-    assert not nb02.check_softmax(_not_done).attempted
-    assert nb02.check_l1_loss(lambda out, t: np.abs(t - out).sum())
-    assert not nb02.check_l1_loss(lambda out, t: np.abs(t - out).mean())
-    assert nb02.check_forward(
-        lambda x, W1, b1, W2, b2: W2 @ np.maximum(0, W1 @ x + b1) + b2
+def test_checkers_accept_right_and_reject_wrong(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
+
+    def stable(z, T):
+        u = z / T
+        e = np.exp(u - u.max())
+        return e / e.sum()
+
+    assert nb02.check_softmax_temperature(stable, quiet=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        naive = nb02.check_softmax_temperature(
+            lambda z, T: np.exp(z / T) / np.exp(z / T).sum(), quiet=True
+        )
+    assert not naive.passed and "1000" in naive.message  # caught on [1000, 1001]
+    assert not nb02.check_softmax_temperature(_not_done, quiet=True).attempted
+    assert nb02.check_batch_l1(
+        lambda p, y: np.abs(np.eye(p.shape[1])[y] - p).sum(axis=1).mean(), quiet=True
     )
-    assert not nb02.check_forward(lambda x, W1, b1, W2, b2: W2 @ (W1 @ x + b1) + b2)
-    assert nb02.check_update(lambda w, g, lr: w - lr * g)
-    assert not nb02.check_update(lambda w, g, lr: w + lr * g)
-    assert not nb02.check_update(_not_done).attempted
+    assert not nb02.check_batch_l1(
+        lambda p, y: np.abs(np.eye(p.shape[1])[y] - p).sum(), quiet=True
+    )
+    assert nb02.check_forward(
+        lambda x, W1, b1, W2, b2: W2 @ np.maximum(0, W1 @ x + b1) + b2, quiet=True
+    )
+    assert not nb02.check_forward(
+        lambda x, W1, b1, W2, b2: W2 @ (W1 @ x + b1) + b2, quiet=True
+    )
+
+    def descend(w0, lr, steps):
+        w = w0
+        for _ in range(steps):
+            w -= lr * 2 * (w - 3)
+        return w
+
+    assert nb02.check_descend(descend, quiet=True)
+    assert not nb02.check_descend(lambda w0, lr, steps: 3.0, quiet=True)
+    assert not nb02.check_descend(_not_done, quiet=True).attempted
+
+
+def test_gradient_descent_on_a_parabola():
+    path = tiny_net.gradient_descent(lambda w: 2 * (w - 3), 0.0, 0.1, 50)
+    assert len(path) == 51 and path[0] == 0.0
+    assert abs(path[-1] - 3.0) < 1e-4
+    assert tiny_net.gradient_descent(
+        lambda w: 2 * (w - 3), 0.0, 0.1, 1
+    ) == pytest.approx([0.0, 0.6])
+    diverged = tiny_net.gradient_descent(lambda w: 2 * (w - 3), 0.0, 1.1, 20)
+    assert abs(diverged[-1] - 3.0) > abs(diverged[1] - 3.0)  # lr too large
+    with pytest.raises(TypeError, match="grad"):
+        tiny_net.gradient_descent(3.0, 0.0, 0.1, 5)
+    with pytest.raises(ValueError, match="lr"):
+        tiny_net.gradient_descent(lambda w: w, 0.0, 0.0, 5)
+
+
+def test_cross_entropy_gradients_match_autograd():
+    net = tiny_net.init_params(seed=3)
+    rows = data.load_csv()
+    X, y = tiny_net.scale_inputs(rows.X[:30]), rows.y[:30]
+    model = _torch_net(net)
+    loss = torch.nn.functional.cross_entropy(model(torch.tensor(X)), torch.tensor(y))
+    loss.backward()
+    grads = tiny_net.gradients(net, X, y, loss="cross_entropy")
+    torch.testing.assert_close(grads.W1, model[0].weight.grad.numpy())
+    torch.testing.assert_close(grads.W2, model[2].weight.grad.numpy())
+    torch.testing.assert_close(grads.b2, model[2].bias.grad.numpy())
+    with pytest.raises(ValueError, match="loss"):
+        tiny_net.gradients(net, X, y, loss="mse")
+
+
+def test_lr_10_stall_is_dead_relus_plus_l1():
+    rows = data.load_csv()
+    X, y = tiny_net.scale_inputs(rows.X), rows.y
+    stuck, _ = tiny_net.train(tiny_net.init_params(seed=0), X, y, lr=10.0, steps=100)
+    fp = tiny_net.forward(stuck, X)
+    dead = (fp.hidden == 0).all(axis=0)
+    assert dead.sum() == 2  # two of the three hidden ReLUs are 0 on every sample
+    assert np.abs(tiny_net.gradients(stuck, X, y).W2).max() < 1e-12  # L1: stuck
+    ce = tiny_net.gradients(stuck, X, y, loss="cross_entropy").W2
+    assert np.abs(ce).max() == pytest.approx(4.5, abs=0.05)  # CE: still pushes
+
+
+def test_train_validates_once(monkeypatch):
+    calls = []
+    original = tiny_net._inputs
+
+    def counting(net, X):
+        calls.append(1)
+        return original(net, X)
+
+    monkeypatch.setattr(tiny_net, "_inputs", counting)
+    rows = data.load_csv()
+    X = tiny_net.scale_inputs(rows.X[:50])
+    tiny_net.train(tiny_net.init_params(seed=0), X, rows.y[:50], lr=1.0, steps=20)
+    assert len(calls) == 1  # the entry point, not every step

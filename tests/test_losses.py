@@ -10,7 +10,9 @@ from helpers.scratch.activations import log_softmax, softmax
 from helpers.scratch.gradcheck import numerical_gradient
 from helpers.scratch.losses import (
     IGNORE_INDEX,
+    binary_cross_entropy_with_logits,
     causal_lm_loss,
+    causal_lm_perplexity,
     causal_lm_shift,
     cross_entropy,
     cross_entropy_grad,
@@ -18,6 +20,7 @@ from helpers.scratch.losses import (
     l1_loss_grad,
     mse_loss,
     mse_loss_grad,
+    perplexity,
     softmax_jacobian,
 )
 
@@ -227,27 +230,68 @@ def test_causal_lm_shift_rejects_bad_input():
         causal_lm_shift(np.zeros((1, 3, 5)), np.zeros((1, 3)))
 
 
-# --- 06_loss_functions: exercise checkers, panel logic, figures --------------------
-def test_nb06_checkers_accept_reference_and_reject_wrong_answers():
-    from helpers.checks import nb06
+# --- additions of the teaching pass (06_loss_functions) ---------------------------
 
-    def naive_log_softmax(z):
-        with np.errstate(all="ignore"):
-            return np.log(np.exp(z) / np.exp(z).sum())
 
-    assert nb06.check_log_softmax(lambda z: log_softmax(z))
-    assert not nb06.check_log_softmax(naive_log_softmax)
-    assert nb06.check_cross_entropy_grad(lambda z, t: cross_entropy_grad(z, t))
+@pytest.mark.parametrize("scale", [1.0, 30.0, 1000.0])
+def test_binary_cross_entropy_with_logits_matches_torch(scale):
+    z = scale * RNG.normal(size=12)
+    y = RNG.random(12)
+    y[:4] = np.round(y[:4])
+    ours = binary_cross_entropy_with_logits(z, y)
+    ref = F.binary_cross_entropy_with_logits(torch.tensor(z), torch.tensor(y)).item()
+    assert np.isfinite(ours) and ours == pytest.approx(ref, rel=1e-12)
+    with pytest.raises(ValueError, match=r"targets must lie in \[0, 1\]"):
+        binary_cross_entropy_with_logits(z, y + 1.0)
 
-    def ce_grad_divides_by_all_rows(z, t):  # a common slip with ignore_index
-        return cross_entropy_grad(z, t, reduction="sum") / len(t)
 
-    assert not nb06.check_cross_entropy_grad(ce_grad_divides_by_all_rows)
-    assert nb06.check_causal_shift(causal_lm_shift)
-    assert not nb06.check_causal_shift(
-        lambda z, y: (z[:, 1:].reshape(-1, z.shape[-1]), y[:, :-1].reshape(-1))
-    )
-    assert not nb06.check_causal_shift(lambda z, y: z)
+def test_perplexity_is_exp_of_the_loss_and_uniform_gives_v():
+    v = 50
+    uniform = np.zeros((3, v))
+    loss = cross_entropy(uniform, np.array([0, 7, 49]))
+    assert loss == pytest.approx(np.log(v), rel=1e-12)  # initial loss ≈ ln V
+    assert perplexity(loss) == pytest.approx(v, rel=1e-12)
+    assert perplexity(1000.0) == float("inf")
+    logits = RNG.normal(size=(2, 6, 7))
+    labels = RNG.integers(0, 7, size=(2, 6))
+    labels[1, 3:] = IGNORE_INDEX
+    ref = torch.exp(
+        F.cross_entropy(
+            torch.tensor(logits[:, :-1]).reshape(-1, 7),
+            torch.tensor(labels[:, 1:]).reshape(-1),
+        )
+    ).item()
+    assert causal_lm_perplexity(logits, labels) == pytest.approx(ref, rel=1e-12)
+    with pytest.raises(ValueError, match="mean_cross_entropy must be >= 0"):
+        perplexity(-0.1)
+
+
+def test_saturated_wrong_answer_l1_gradient_vanishes_cross_entropy_does_not():
+    """06's motivation for cross-entropy: softmax very sure of the wrong class."""
+    z = torch.tensor([-6.0, 6.0], dtype=torch.float64, requires_grad=True)
+    target = torch.tensor([1.0, 0.0], dtype=torch.float64)
+    F.l1_loss(torch.softmax(z, 0), target, reduction="sum").backward()
+    l1_grad = z.grad.abs().max().item()
+    z.grad = None
+    F.cross_entropy(z[None], torch.tensor([0])).backward()
+    ce_grad = z.grad.abs().max().item()
+    assert l1_grad < 2e-5 and ce_grad > 0.99
+
+
+def test_complex_and_uint64_inputs_are_refused():
+    with pytest.raises(TypeError, match="complex"):
+        cross_entropy(np.array([1.0 + 2j, 0.0]), 0)
+    with pytest.raises(TypeError, match="complex"):
+        mse_loss(np.array([1j]), np.array([0.0]))
+    with pytest.raises(TypeError, match="complex"):
+        causal_lm_shift(
+            torch.zeros(1, 3, 2, dtype=torch.complex64), np.zeros((1, 3), int)
+        )
+    wrapped = np.array([2**64 - 100, 1], dtype=np.uint64)  # int64 would read -100
+    with pytest.raises(TypeError, match="uint64"):
+        cross_entropy(np.zeros((2, 3)), wrapped)
+    with pytest.raises(TypeError, match="uint64"):
+        cross_entropy_grad(np.zeros((2, 3)), wrapped)
 
 
 def test_logits_panel_state():

@@ -7,7 +7,14 @@ import torch
 import torch.nn.functional as F
 
 from helpers.scratch.gradcheck import numerical_gradient, relative_error
-from helpers.scratch.mlp import MLP, MLPGradients, layer_gradient_norms
+from helpers.scratch.mlp import (
+    MLP,
+    MLPGradients,
+    affine_backward,
+    layer_gradient_norms,
+    linear_backward,
+    neuron_gradients,
+)
 
 TORCH_ACTIVATIONS = {
     "identity": lambda z: z,
@@ -193,30 +200,52 @@ def test_layer_gradient_norms_rejects_bad_depth():
 
 
 # --- 05_backprop: exercise checkers and panel logic -------------------------------
-def test_nb05_checkers_accept_reference_and_reject_wrong_answers():
-    from helpers.checks import nb05
-    from helpers.scratch.activations import sigmoid_grad
-
-    assert nb05.check_neuron_weight_grad(nb05.neuron_weight_grad)
-    # the seed's slip: σ'(w)·x instead of σ'(z)·x
-    assert not nb05.check_neuron_weight_grad(lambda w, x, b: sigmoid_grad(w) * x)
-    assert nb05.check_linear_backward(nb05.linear_backward)
-    assert not nb05.check_linear_backward(
-        lambda x, w, g: {"weight": g.T @ x, "x": g @ w.T[: g.shape[1]].T * 0}
-    )
-    assert nb05.check_numeric_derivative(
-        lambda f, x, e: (f(x + e) - f(x - e)) / (2 * e)
-    )
-    assert not nb05.check_numeric_derivative(lambda f, x, e: (f(x + e) - f(x)) / e)
-
-
-def test_neuron_weight_grad_matches_torch():
-    from helpers.checks.nb05 import neuron_weight_grad
-
-    w, x = np.array([0.3, -1.2, 0.8]), np.array([1.0, 0.5, -2.0])
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "relu"])
+def test_neuron_gradients_match_torch(activation):
+    w, x, b = np.array([0.3, -1.2, 0.8]), np.array([1.0, 0.5, -2.0]), 0.4
     tw = torch.tensor(w, requires_grad=True)
-    torch.sigmoid(tw @ torch.tensor(x) + 0.4).backward()
-    torch.testing.assert_close(neuron_weight_grad(w, x, 0.4), tw.grad.numpy())
+    tx = torch.tensor(x, requires_grad=True)
+    tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    getattr(torch, activation)(tw @ tx + tb).backward()
+    grads = neuron_gradients(w, x, b, activation)
+    torch.testing.assert_close(grads["w"], tw.grad.numpy())
+    torch.testing.assert_close(grads["x"], tx.grad.numpy())
+    torch.testing.assert_close(float(grads["b"]), tb.grad.item())
+
+
+def test_linear_and_affine_backward_match_torch():
+    rng = np.random.default_rng(3)
+    x, g = rng.normal(size=(5, 4)), rng.normal(size=(5, 3))
+    weight = rng.normal(size=(3, 4))  # nn.Linear layout (out, in)
+    tx = torch.tensor(x, requires_grad=True)
+    tw = torch.tensor(weight, requires_grad=True)
+    (tx @ tw.T).backward(torch.tensor(g))
+    got = linear_backward(x, weight, g)
+    torch.testing.assert_close(got["weight"], tw.grad.numpy())
+    torch.testing.assert_close(got["x"], tx.grad.numpy())
+    W = weight.T.copy()  # the wiring layout (in, out)
+    tx = torch.tensor(x, requires_grad=True)
+    tW = torch.tensor(W, requires_grad=True)
+    tb = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    (tx @ tW + tb).backward(torch.tensor(g))
+    got = affine_backward(x, W, g)
+    for key, ref in [("W", tW), ("b", tb), ("x", tx)]:
+        torch.testing.assert_close(got[key], ref.grad.numpy())
+    with pytest.raises(ValueError, match="shapes"):
+        affine_backward(x, weight, g)
+    with pytest.raises(ValueError, match="same shape"):
+        neuron_gradients([1.0, 2.0], [1.0], 0.0)
+
+
+def test_layer_gradient_norms_matched_init_is_he_for_relu():
+    np.testing.assert_array_equal(
+        layer_gradient_norms(4, "relu", init="matched"),
+        layer_gradient_norms(4, "relu", init="he"),
+    )
+    np.testing.assert_array_equal(
+        layer_gradient_norms(4, "tanh", init="matched"),
+        layer_gradient_norms(4, "tanh", init="xavier"),
+    )
 
 
 def test_panel_network_gradients_match_finite_differences():

@@ -7,9 +7,9 @@ import pytest
 import torch
 from matplotlib.figure import Figure
 
-from helpers.checks import nb03
 from helpers.plotting import activations as plots
 from helpers.scratch import activations as act
+from helpers.scratch import depth as deep
 from helpers.widgets import activations as panels
 
 TORCH_F = {
@@ -24,9 +24,10 @@ TORCH_F = {
 @pytest.mark.parametrize("name", sorted(TORCH_F))
 def test_gradient_through_depth_matches_autograd(name):
     depth, width, seed = 6, 8, 3
-    norms = panels.gradient_through_depth(name, depth, width=width, seed=seed)
+    norms = deep.gradient_through_depth(name, depth, width=width, seed=seed)
+    std = np.sqrt((2.0 if deep.matched_init(name) == "he" else 1.0) / width)
     rng = np.random.default_rng(seed)  # rebuild the same network in torch
-    weights = torch.tensor(rng.normal(0.0, 1.0 / np.sqrt(width), (depth, width, width)))
+    weights = torch.tensor(rng.normal(0.0, std, (depth, width, width)))
     h = torch.tensor(rng.normal(size=width), requires_grad=True)
     inputs = []
     for w in weights:
@@ -39,46 +40,56 @@ def test_gradient_through_depth_matches_autograd(name):
 
 
 def test_sigmoid_gradient_vanishes_and_relu_much_less():
-    sig = panels.gradient_through_depth("sigmoid", 20)
-    relu = panels.gradient_through_depth("relu", 20)
+    sig = deep.gradient_through_depth("sigmoid", 20)
+    relu = deep.gradient_through_depth("relu", 20)
     assert sig.shape == (21,) and sig[-1] == 1.0
     assert sig[0] < 1e-8 < 1e-3 < relu[0]
+    assert 0.1 < relu[0] < 10  # He init keeps ReLU's gradient of order one
+
+
+def test_matched_init_per_activation():
+    assert [
+        deep.matched_init(n) for n in ("sigmoid", "tanh", "relu", "gelu", "silu")
+    ] == ["xavier", "xavier", "he", "he", "he"]
+    same = deep.gradient_through_depth("relu", 5, init="xavier")
+    assert same[0] < deep.gradient_through_depth("relu", 5)[0]
+    sig = deep.gradient_through_depth("sigmoid", 20)
     assert np.all(np.diff(sig) > 0)  # shrinks at every layer on the way down
 
 
 def test_max_abs_derivative_known_values():
-    assert panels.max_abs_derivative("sigmoid") == pytest.approx(0.25)
-    assert panels.max_abs_derivative("tanh") == pytest.approx(1.0)
-    assert panels.max_abs_derivative("relu") == 1.0
-    assert panels.max_abs_derivative("gelu") == pytest.approx(1.1289, abs=1e-4)
+    assert deep.max_abs_derivative("sigmoid") == pytest.approx(0.25)
+    assert deep.max_abs_derivative("tanh") == pytest.approx(1.0)
+    assert deep.max_abs_derivative("relu") == 1.0
+    assert deep.max_abs_derivative("gelu") == pytest.approx(1.1289, abs=1e-4)
 
 
 def test_gradient_through_depth_bad_input():
     with pytest.raises(ValueError, match="unknown activation"):
-        panels.gradient_through_depth("softplus", 3)
+        deep.gradient_through_depth("softplus", 3)
     with pytest.raises(ValueError, match="depth"):
-        panels.gradient_through_depth("relu", 0)
+        deep.gradient_through_depth("relu", 0)
     with pytest.raises(TypeError, match="depth"):
-        panels.gradient_through_depth("relu", 2.5)
+        deep.gradient_through_depth("relu", 2.5)
     with pytest.raises(ValueError, match="width"):
-        panels.gradient_through_depth("relu", 3, width=0)
+        deep.gradient_through_depth("relu", 3, width=0)
     with pytest.raises(ValueError, match="x_range"):
-        panels.max_abs_derivative("relu", x_range=-1)
+        deep.max_abs_derivative("relu", x_range=-1)
 
 
 # --- universal approximation --------------------------------------------------
 def test_relu_kinks_are_evenly_spaced():
-    np.testing.assert_allclose(panels.relu_kinks(4, -2.0, 2.0), [-2.0, -1.0, 0.0, 1.0])
+    np.testing.assert_allclose(deep.relu_kinks(4, -2.0, 2.0), [-2.0, -1.0, 0.0, 1.0])
     with pytest.raises(ValueError, match="n_units"):
-        panels.relu_kinks(0)
+        deep.relu_kinks(0)
     with pytest.raises(ValueError, match="high"):
-        panels.relu_kinks(3, 1.0, 1.0)
+        deep.relu_kinks(3, 1.0, 1.0)
 
 
 def test_fit_matches_torch_least_squares():
     x = np.linspace(-3, 3, 101)
     y = np.sin(2 * x)
-    y_hat, weights, kinks = panels.fit_relu_units(x, y, 7)
+    y_hat, weights, kinks = deep.fit_relu_units(x, y, 7)
     features = torch.tensor(
         np.column_stack([np.ones_like(x)] + [act.relu(x - k) for k in kinks])
     )
@@ -89,19 +100,19 @@ def test_fit_matches_torch_least_squares():
 
 def test_fit_recovers_a_broken_line_exactly():
     x = np.linspace(-3, 3, 61)
-    kinks = panels.relu_kinks(6, -3, 3)
+    kinks = deep.relu_kinks(6, -3, 3)
     y = 0.5 + 2.0 * act.relu(x - kinks[0]) - 3.0 * act.relu(x - kinks[3])
-    y_hat, weights, _ = panels.fit_relu_units(x, y, 6)
+    y_hat, weights, _ = deep.fit_relu_units(x, y, 6)
     np.testing.assert_allclose(y_hat, y, atol=1e-9)
     np.testing.assert_allclose(weights, [0.5, 2.0, 0, 0, -3.0, 0, 0], atol=1e-9)
 
 
-@pytest.mark.parametrize("target", sorted(panels.TARGETS))
+@pytest.mark.parametrize("target", sorted(deep.TARGETS))
 def test_more_units_fit_better(target):
     x = np.linspace(-3, 3, 301)
-    y = panels.TARGETS[target](x)
+    y = deep.TARGETS[target](x)
     errors = [
-        np.sqrt(np.mean((panels.fit_relu_units(x, y, n)[0] - y) ** 2))
+        np.sqrt(np.mean((deep.fit_relu_units(x, y, n)[0] - y) ** 2))
         for n in (1, 4, 16, 40)
     ]
     assert errors[-1] < 0.02
@@ -111,15 +122,15 @@ def test_more_units_fit_better(target):
 def test_fit_bad_input():
     x = np.linspace(0, 1, 5)
     with pytest.raises(ValueError, match="same shape"):
-        panels.fit_relu_units(x, x[:4], 2)
+        deep.fit_relu_units(x, x[:4], 2)
     with pytest.raises(ValueError, match="different values"):
-        panels.fit_relu_units(np.ones(5), x, 2)
+        deep.fit_relu_units(np.ones(5), x, 2)
     with pytest.raises(ValueError, match="finite"):
-        panels.fit_relu_units(x, [0, 1, np.nan, 3, 4], 2)
+        deep.fit_relu_units(x, [0, 1, np.nan, 3, 4], 2)
     with pytest.raises(ValueError, match="dimension"):
-        panels.fit_relu_units(np.ones((2, 3)), np.ones((2, 3)), 2)
+        deep.fit_relu_units(np.ones((2, 3)), np.ones((2, 3)), 2)
     with pytest.raises(TypeError, match="n_units"):
-        panels.fit_relu_units(x, x, "3")
+        deep.fit_relu_units(x, x, "3")
 
 
 def test_panel_readouts_follow_controls():
@@ -150,8 +161,8 @@ def test_panel_text_stays_inside_the_figure(case):
         moves += [("activation", name) for name in panels.PANEL_ACTIVATIONS]
     else:
         moves += [("show_units", True)]
-        moves += [("target", name) for name in panels.TARGETS]
-        moves += [("n_units", 1)] + [("target", name) for name in panels.TARGETS]
+        moves += [("target", name) for name in deep.TARGETS]
+        moves += [("n_units", 1)] + [("target", name) for name in deep.TARGETS]
     for control, value in moves:
         panel.controls[control].value = value
         assert panel.status.value == "", (control, value, panel.status.value)
@@ -191,42 +202,26 @@ def test_figures_bad_input():
         plots.plot_gelu_difference(x, x * np.nan, x)
 
 
-# --- checkers -------------------------------------------------------------------
-def test_checkers_accept_reference_answers(capsys):
-    assert nb03.check_tanh_from_sigmoid(lambda x: 2 * act.sigmoid(2 * x) - 1)
-    assert nb03.check_silu_grad(act.silu_grad)
-    assert nb03.check_sigmoid_depth(10)
-    assert nb03.check_stable_softmax(act.softmax)
-    assert capsys.readouterr().out.count("✅") == 4
+# --- core pieces behind the exercises (their checkers: tests/test_checkers_all.py) --
+def test_dead_relu_fraction_counts_units_dead_on_every_example():
+    z = np.array([[1.0, -2.0, 0.0, -1.0], [-1.0, -0.5, 0.0, 3.0]])
+    assert act.dead_relu_fraction(z) == 0.5  # columns 1 and 2 (z = 0 has ReLU' = 0)
+    # a dead unit gets no gradient: torch agrees column by column
+    t = torch.tensor(z, requires_grad=True)
+    torch.relu(t).sum().backward()
+    dead = (t.grad == 0).all(dim=0).double().mean().item()
+    assert dead == act.dead_relu_fraction(z)
+    with pytest.raises(ValueError, match="2"):
+        act.dead_relu_fraction(np.zeros(3))
 
 
-def naive_softmax(x):
-    e = np.exp(x)
-    return e / e.sum()
-
-
-def test_checkers_reject_wrong_answers(capsys):
-    assert not nb03.check_tanh_from_sigmoid(lambda x: act.sigmoid(2 * x))
-    assert not nb03.check_silu_grad(act.sigmoid)
-    assert not nb03.check_sigmoid_depth(9)
-    assert not nb03.check_stable_softmax(naive_softmax)
-    out = capsys.readouterr()
-    assert out.out.count("❌") == 4
-    assert "Warning" not in out.err
-
-
-def test_checkers_report_not_attempted(capsys):
-    def todo(x):
-        raise NotImplementedError
-
-    assert not nb03.check_tanh_from_sigmoid(todo)
-    assert not nb03.check_silu_grad(todo)
-    assert not nb03.check_stable_softmax(todo)
-    assert not nb03.check_sigmoid_depth(None)
-    assert capsys.readouterr().out.count("⏳") == 4
-
-
-def test_sigmoid_depth_answer():
-    assert nb03.sigmoid_depth_answer() == 10
+def test_layers_to_vanish():
+    assert deep.layers_to_vanish(0.25) == 10
     assert 0.25**10 < 1e-6 < 0.25**9
-    assert nb03.sigmoid_depth_answer(0.25**3) == 4  # strictly below the threshold
+    assert deep.layers_to_vanish(0.25, 0.25**3) == 4  # strictly below the threshold
+    assert deep.layers_to_vanish(2**-0.5, 1e-3) == 20
+    for factor in (0.05, 0.3, 0.77, 0.99):
+        n = deep.layers_to_vanish(factor, 1e-4)
+        assert factor**n < 1e-4 <= factor ** (n - 1)
+    with pytest.raises(ValueError, match="factor"):
+        deep.layers_to_vanish(1.0)

@@ -103,7 +103,8 @@ def test_network_counts_match_torch(sizes):
     counts = tiny_net.network_counts(sizes)
     assert counts["weights"] == sum(layer.weight.numel() for layer in layers)
     assert counts["biases"] == sum(layer.bias.numel() for layer in layers)
-    assert counts["depth"] == len(sizes) - 2
+    assert counts["layers"] == len(layers)  # depth counts the weight layers
+    assert counts["hidden_layers"] == len(sizes) - 2
 
 
 def test_network_counts_bad_input():
@@ -141,7 +142,10 @@ def test_plane_grid_and_bad_extent():
 def test_figures_build():
     assert isinstance(plots.plot_neuron_plane([1.0, -1.0], 0.5, "relu"), Figure)
     assert isinstance(
-        plots.plot_points_and_line(nb01.AND_INPUTS, [0, 0, 0, 1], [1, 1], -1.5), Figure
+        plots.plot_points_and_line(
+            np.array(tiny_net.LOGIC_INPUTS), [0, 0, 0, 1], [1, 1], -1.5
+        ),
+        Figure,
     )
     assert isinstance(plots.plot_folding(np.eye(2), [0.0, -0.5]), Figure)
     assert isinstance(plots.draw_network([2, 4, 4, 1]), Figure)
@@ -202,28 +206,52 @@ def _not_done(*args):
     raise NotImplementedError
 
 
-def test_checkers_accept_right_and_reject_wrong():
+@pytest.fixture
+def _progress(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS_FILE", str(tmp_path / "progress.json"))
+
+
+def test_checkers_accept_right_and_reject_wrong(_progress):
     def good_neuron(x, w, b):
         return 1 / (1 + np.exp(-(np.dot(w, x) + b)))
 
-    assert nb01.check_sigmoid_neuron(good_neuron)
-    assert not nb01.check_sigmoid_neuron(lambda x, w, b: np.dot(w, x) + b)
-    assert not nb01.check_sigmoid_neuron(_not_done).attempted
-    assert nb01.check_and_gate(1.0, 1.0, -1.5)
-    assert not nb01.check_and_gate(1.0, 1.0, -0.5)
-    assert not nb01.check_and_gate(None, None, None).attempted
-    assert not nb01.check_and_gate("a", 1.0, 0.0)
-    assert nb01.check_collapse_linear(lambda W1, b1, W2, b2: (W2 @ W1, W2 @ b1 + b2))
-    assert not nb01.check_collapse_linear(lambda W1, b1, W2, b2: (W2 @ W1, b2))
-    assert not nb01.check_collapse_linear(lambda W1, b1, W2, b2: W2 @ W1)
-    assert not nb01.check_collapse_linear(_not_done).attempted
+    assert nb01.check_sigmoid_neuron(good_neuron, quiet=True)
+    assert not nb01.check_sigmoid_neuron(lambda x, w, b: np.dot(w, x) + b, quiet=True)
+    assert not nb01.check_sigmoid_neuron(_not_done, quiet=True).attempted
+    # every correct NAND gate passes, not only the worked solution's
+    for weights in [(-1.0, -1.0, 1.5), (-3.0, -2.0, 4.5), (-0.1, -0.1, 0.15)]:
+        assert nb01.check_nand_gate(weights, quiet=True), weights
+    assert not nb01.check_nand_gate((1.0, 1.0, -1.5), quiet=True)
+    assert not nb01.check_nand_gate(None, quiet=True).attempted
+    assert not nb01.check_nand_gate((None, None, None), quiet=True).attempted
+    assert not nb01.check_nand_gate(("a", 1.0, 0.0), quiet=True)
+    xnor = ([[1.0, 1.0], [-1.0, -1.0]], [-1.5, 0.5], [[1.0, 1.0]], [-0.5])
+    assert nb01.check_xnor_network(xnor, quiet=True)
+    xor = nb01.check_xnor_network(
+        ([[1.0, 1.0], [1.0, 1.0]], [-0.5, -1.5], [[1.0, -1.0]], [-0.5]), quiet=True
+    )
+    assert not xor.passed and "XOR" in xor.message
+    shape = nb01.check_xnor_network(([[1.0, 1.0]], [-1.5], [[1.0]], [-0.5]), quiet=True)
+    assert not shape.passed and "(2, 2)" in shape.message
+    assert nb01.check_merge_three(
+        lambda W1, b1, W2, b2, W3, b3: (W3 @ W2 @ W1, W3 @ (W2 @ b1 + b2) + b3),
+        quiet=True,
+    )
+    assert not nb01.check_merge_three(
+        lambda W1, b1, W2, b2, W3, b3: (W3 @ W2 @ W1, b3), quiet=True
+    )
+    assert not nb01.check_merge_three(_not_done, quiet=True).attempted
 
-    def good_counts(sizes):
-        weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-        return {"weights": weights, "biases": sum(sizes[1:]), "depth": len(sizes) - 2}
 
-    def wrong_depth(sizes):
-        return {**good_counts(sizes), "depth": len(sizes)}
-
-    assert nb01.check_network_counts(good_counts)
-    assert not nb01.check_network_counts(wrong_depth)
+def test_step_network_solves_xor():
+    X = np.array(tiny_net.LOGIC_INPUTS)
+    out = tiny_net.step_network(
+        X, [[1.0, 1.0], [1.0, 1.0]], [-0.5, -1.5], [[1.0, -1.0]], [-0.5]
+    )
+    np.testing.assert_array_equal(out[:, 0], [0, 1, 1, 0])
+    with pytest.raises(ValueError, match="do not chain"):
+        tiny_net.step_network(X, np.ones((2, 2)), np.ones(3), np.ones((1, 2)), [0.0])
+    with pytest.raises(ValueError, match="inputs per row"):
+        tiny_net.step_network(X, np.ones((2, 3)), np.ones(2), np.ones((1, 2)), [0.0])
+    with pytest.raises(ValueError, match="b2"):
+        tiny_net.step_network(X, np.ones((2, 2)), np.ones(2), np.ones((1, 2)), [0.0, 1])

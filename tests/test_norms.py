@@ -16,6 +16,7 @@ from helpers.scratch.norms import (
     RMSNorm,
     init_std,
     signal_stats,
+    signal_stats_bytes,
 )
 
 
@@ -142,27 +143,32 @@ def test_init_std_matches_torch_init():
     assert init_std(100, 100, "he") == pytest.approx(math.sqrt(0.02))
 
 
-def _torch_signal(stats, depth, activation, norm, residual):
+def _torch_norm(h, norm):
+    width = h.shape[1]
+    if norm == "layernorm":
+        return nn.functional.layer_norm(h, (width,), eps=1e-5)
+    if norm == "rmsnorm":
+        return nn.functional.rms_norm(h, (width,), eps=1e-6)
+    if norm == "batchnorm":
+        return nn.functional.batch_norm(h, None, None, training=True, eps=1e-5)
+    return h
+
+
+def _torch_signal(stats, depth, activation, norm, residual, position="pre"):
     """The network of signal_stats, rebuilt in torch."""
     x = torch.tensor(stats["x"], requires_grad=True)
     ws = [torch.tensor(w, requires_grad=True) for w in stats["weights"]]
-    width = x.shape[1]
     h, inputs = x, []
     for w in ws:
         if h is not x:
             h.retain_grad()
         inputs.append(h)
-        if norm == "layernorm":
-            u = nn.functional.layer_norm(h, (width,), eps=1e-5)
-        elif norm == "rmsnorm":
-            u = nn.functional.rms_norm(h, (width,), eps=1e-6)
-        elif norm == "batchnorm":
-            u = nn.functional.batch_norm(h, None, None, training=True, eps=1e-5)
-        else:
-            u = h
+        u = _torch_norm(h, norm) if position == "pre" else h
         z = u @ w
         a = torch.relu(z) if activation == "relu" else torch.tanh(z)
         h = h + a if residual else a
+        if position == "post":
+            h = _torch_norm(h, norm)
     loss = (h @ torch.from_numpy(stats["readout"])).sum() / x.shape[0]
     loss.backward()
     return [w.grad.norm().item() for w in ws], [h.grad.norm().item() for h in inputs]
@@ -185,6 +191,83 @@ def test_signal_stats_gradients_match_torch(activation, norm, residual):
     weight_grads, input_grads = _torch_signal(stats, depth, activation, norm, residual)
     np.testing.assert_allclose(stats["grad_norm"], weight_grads, rtol=1e-9)
     np.testing.assert_allclose(stats["input_grad_norm"], input_grads, rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("activation", "norm", "residual"),
+    [
+        ("relu", "layernorm", True),
+        ("tanh", "rmsnorm", True),
+        ("relu", "layernorm", False),
+    ],
+)
+def test_post_norm_signal_stats_match_torch(activation, norm, residual):
+    depth = 5
+    stats = signal_stats(
+        depth,
+        width=16,
+        batch=12,
+        activation=activation,
+        norm=norm,
+        residual=residual,
+        norm_position="post",
+    )
+    weight_grads, input_grads = _torch_signal(
+        stats, depth, activation, norm, residual, position="post"
+    )
+    np.testing.assert_allclose(stats["grad_norm"], weight_grads, rtol=1e-9)
+    np.testing.assert_allclose(stats["input_grad_norm"], input_grads, rtol=1e-9)
+
+
+def test_post_norm_gradients_spread_exponentially_with_depth_pre_norm_does_not():
+    """The claim 08_normalization shows (and 12 relies on): with residuals, the
+    ratio of the gradient reaching layer 1 to the one reaching the last layer
+    grows about linearly with depth for pre-LN but exponentially for post-LN
+    (every norm after the sum rescales the residual path), and post-LN keeps
+    every layer's output at std 1 while pre-LN's grows with depth."""
+    common = dict(activation="relu", init="he", norm="layernorm", residual=True)
+
+    def spread(depth, position):
+        stats = signal_stats(depth, norm_position=position, **common)
+        g = stats["input_grad_norm"]
+        return g[0] / g[-1], stats["activation_std"][-1]
+
+    pre_48, pre_std = spread(48, "pre")
+    pre_96, _ = spread(96, "pre")
+    post_48, post_std = spread(48, "post")
+    post_96, _ = spread(96, "post")
+    assert pre_96 / pre_48 < 3  # about linear in depth
+    assert post_96 / post_48 > 10  # exponential in depth
+    assert post_96 > 100 * pre_96
+    assert post_std == pytest.approx(1.0, abs=1e-3) and pre_std > 3
+
+
+def test_signal_stats_refuses_what_cannot_fit_before_allocating():
+    import time
+
+    from helpers.sizing import available_memory_bytes
+
+    need = signal_stats_bytes(500, 4096, 4096)
+    assert need > 60e9  # the weights alone are 500 · 4096² · 8 B = 67 GB
+    free = available_memory_bytes()
+    if free is None or free > need:
+        pytest.skip("this machine could hold the request")
+    start = time.perf_counter()
+    with pytest.raises(MemoryError, match=r"needs about .*GB.* free") as info:
+        signal_stats(500, width=4096, batch=4096)
+    assert time.perf_counter() - start < 1.0  # refused before allocating
+    assert "signal_stats(depth=500, width=4096, batch=4096)" in str(info.value)
+
+
+def test_complex_input_is_refused_not_truncated():
+    with pytest.raises(TypeError, match="complex"):
+        LayerNorm(2).forward(np.array([[1 + 1j, 2.0]]))
+    with pytest.raises(TypeError, match="complex"):
+        RMSNorm(2).forward(torch.tensor([[1 + 1j, 2.0]]))
+    with pytest.raises(TypeError, match="complex"):
+        Dropout(0.5).forward(np.array([1j, 2.0]))
+    with pytest.raises(TypeError, match="complex"):
+        BatchNorm1d(2).forward(np.ones((3, 2)) * (1 + 0j))
 
 
 def test_signal_stats_teaching_claims():
@@ -253,6 +336,8 @@ def test_bad_options():
         BatchNorm1d(4, momentum=1.5)
     with pytest.raises(ValueError, match="dropout probability"):
         Dropout(1.2)
+    with pytest.raises(ValueError, match="dropout probability p must be >= 0"):
+        Dropout(-0.1)
     with pytest.raises(TypeError, match="rng"):
         Dropout(0.5).forward(np.ones(3), rng=0)
     with pytest.raises(ValueError, match="unknown init scheme 'lecun'"):
@@ -267,6 +352,8 @@ def test_bad_options():
         signal_stats(3, scale=-1.0)
     with pytest.raises(TypeError, match="residual"):
         signal_stats(3, residual="yes")
+    with pytest.raises(ValueError, match="unknown norm_position 'middle'"):
+        signal_stats(3, norm_position="middle")
 
 
 # --- exercise checkers of 08_normalization ---------------------------------------
@@ -311,3 +398,26 @@ def test_plotting_functions_of_08():
         plot_norm_axes(2, 3, 0)
     with pytest.raises(ValueError, match="shape of x_grid"):
         plot_fits(x, x, x, {"fit": x[:3]})
+
+
+@pytest.mark.parametrize("position", ["pre", "post"])
+@pytest.mark.parametrize("norm", ["layernorm", "rmsnorm"])
+def test_residual_block_matches_torch_and_signal_stats(position, norm):
+    from helpers.scratch.norms import residual_block
+
+    stats = signal_stats(
+        1, width=8, batch=5, norm=norm, residual=True, norm_position=position
+    )
+    x, w = stats["x"], stats["weights"][0]
+    ours = residual_block(x, w, position=position, norm=norm)
+    xt, wt = torch.tensor(x), torch.tensor(w)
+    if position == "pre":
+        ref = xt + torch.relu(_torch_norm(xt, norm) @ wt)
+    else:
+        ref = _torch_norm(xt + torch.relu(xt @ wt), norm)
+    _close(ours, ref)
+    assert ours.std() == pytest.approx(stats["activation_std"][0], rel=1e-12)
+    with pytest.raises(ValueError, match=r"\(N, H\)"):
+        residual_block(x, w[:3])
+    with pytest.raises(TypeError, match="complex"):
+        residual_block(x * 1j, w)

@@ -100,3 +100,96 @@ def test_prose_is_chinese_and_code_cells_are_short(path):
         if c["cell_type"] == "code" and len(source(c).splitlines()) > 30
     ]
     assert not long_cells, f"code cells over 30 lines: {long_cells}"
+
+
+SEED_REFERENCE = re.compile(r"种子|seed\s*0\d\d|\bseeds?\b.{0,12}§|图\s*\d+|蓝色神经元", re.I)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_self_contained_with_references(path):
+    """The learner has no seed documents: no reference to them or to their figures;
+    the notebook ends with 参考资料 (2–5 public sources)."""
+    cells = load(path)["cells"]
+    for i, cell in enumerate(cells):
+        if cell["cell_type"] == "markdown":
+            hit = SEED_REFERENCE.search(source(cell))
+            assert not hit, f"cell {i} cites what the learner cannot see: {hit.group(0)!r}"
+    markdown = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
+    parts = re.split(r"^#+\s*参考资料\s*$", markdown, flags=re.M)
+    assert len(parts) == 2, "one '## 参考资料' section"
+    section = re.split(r"^#", parts[1], flags=re.M)[0]
+    items = re.findall(r"^\s*(?:\d+\.|[-*])\s+\S", section, re.M)
+    assert 2 <= len(items) <= 5, f"2–5 references, found {len(items)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_at_least_two_transfer_exercises(path):
+    markdown = "\n".join(
+        source(c) for c in load(path)["cells"] if c["cell_type"] == "markdown"
+    )
+    headings = re.findall(r"^#+\s*练习.*（迁移）", markdown, re.M)
+    assert len(headings) >= 2, "≥ 2 exercises labelled （迁移） (transfer)"
+
+
+#: symbol → (pattern of a use, pattern of a definition), searched per cell.
+NOTATION = {
+    "log/ln": (r"\\log|\\ln|\blog\b|\bln\b", r"自然对数"),
+    "δ": (r"δ|\\delta", r"(δ|\\delta)[^。\n]{0,60}(表示|定义|记作|是)"),
+    "transpose": (r"ᵀ|\^\{?T\}?(?![a-z])|\^\{?\\top|\.T\b", r"转置"),
+    "diag": (r"\bdiag\b", r"对角"),
+    "⊙": (r"⊙|\\odot", r"逐元素"),
+    "softmax": (r"(?i)softmax", r"(?is)softmax.*(exp|e\^)|(exp|e\^).*softmax"),
+    "logits": (r"\blogits?\b", r"(?s)logits?.*(未归一化|原始分数)|(未归一化|原始分数).*logits?"),
+    "one-hot": (r"(?i)one[-_ ]hot", r"独热"),
+}
+
+
+def _prerequisites(cells: list[dict]) -> list[str]:
+    title = source(cells[0])
+    line = next((ln for ln in title.splitlines() if "前置" in ln), "")
+    return sorted(set(re.findall(r"\b(\d\d)_", line)) | set(re.findall(r"\b(\d\d)\b", line)))
+
+
+def _first(cells: list[dict], pattern: str, code_too: bool, start: int = 0) -> int | None:
+    for i, cell in enumerate(cells[start:], start):
+        if cell["cell_type"] == "markdown" or code_too:
+            if re.search(pattern, source(cell)):
+                return i
+    return None
+
+
+def _cells_of(number: str) -> list[dict]:
+    paths = [p for p in NOTEBOOKS if p.name.startswith(number + "_")]
+    return load(paths[0])["cells"] if paths else []
+
+
+def _earlier(cells: list[dict]) -> set[str]:
+    """Every notebook reachable through the 前置 lists (transitively)."""
+    seen: set[str] = set()
+    todo = _prerequisites(cells)
+    while todo:
+        number = todo.pop()
+        if number not in seen:
+            seen.add(number)
+            todo.extend(_prerequisites(_cells_of(number)) if _cells_of(number) else [])
+    return seen
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_notation_is_defined_before_its_first_use(path):
+    cells = load(path)["cells"]
+    missing = []
+    for symbol, (use, define) in NOTATION.items():
+        # the title cell only previews the goals: uses count from the next cell on
+        first_use = _first(cells, use, code_too=symbol == "transpose", start=1)
+        if first_use is None:
+            continue
+        first_def = _first(cells, define, code_too=True)
+        if first_def is not None and first_def <= first_use:
+            continue
+        if any(_first(_cells_of(n), define, True) is not None for n in _earlier(cells)):
+            continue
+        missing.append(f"{symbol} (first used in cell {first_use})")
+    assert not missing, "define before first use (or in a 前置 notebook): " + ", ".join(
+        missing
+    )

@@ -12,6 +12,7 @@ from helpers.scratch.optim import (
     AdaGrad,
     Adam,
     AdamW,
+    RMSProp,
     make_optimizer,
     state_bytes_per_param,
     trajectory,
@@ -75,6 +76,16 @@ CONFIGS = {
         ),
         lambda ps: torch.optim.Adagrad(
             ps, lr=0.1, lr_decay=0.01, weight_decay=0.02, initial_accumulator_value=0.1
+        ),
+    ),
+    "rmsprop": (
+        lambda ps: RMSProp(ps, lr=0.01),
+        lambda ps: torch.optim.RMSprop(ps, lr=0.01),
+    ),
+    "rmsprop_alpha_wd": (
+        lambda ps: RMSProp(ps, lr=0.02, alpha=0.9, eps=1e-6, weight_decay=0.05),
+        lambda ps: torch.optim.RMSprop(
+            ps, lr=0.02, alpha=0.9, eps=1e-6, weight_decay=0.05
         ),
     ),
     "adam": (
@@ -167,9 +178,22 @@ def test_make_optimizer_names():
         "momentum",
         "nesterov",
         "adagrad",
+        "rmsprop",
         "adam",
         "adamw",
     }
+    assert isinstance(make_optimizer("rmsprop", [p], 0.1), RMSProp)
+    assert state_bytes_per_param("rmsprop") == 4
+
+
+def test_complex_gradients_are_refused_not_truncated():
+    p = np.zeros(2)
+    with pytest.raises(TypeError, match="complex"):
+        SGD([p], lr=0.1).step([np.array([1 + 1j, 0.0])])
+    with pytest.raises(TypeError, match="complex"):
+        trajectory("sgd", lambda q: q, [1j, 0.0], lr=0.1, steps=2)
+    with pytest.raises(TypeError, match="floating-point"):
+        SGD([np.zeros(2, dtype=complex)], lr=0.1)
 
 
 def test_trajectory_reaches_minimum_and_stops_on_divergence():
@@ -232,7 +256,7 @@ def test_bad_options():
     with pytest.raises(ValueError, match="unknown optimizer name 'adamx'"):
         make_optimizer("adamx", p, 0.1)
     with pytest.raises(ValueError, match="unknown optimizer name"):
-        state_bytes_per_param("rmsprop")
+        state_bytes_per_param("lion")
     with pytest.raises(ValueError, match="momentum"):
         SGD(p, lr=0.1, momentum=1.5)
     with pytest.raises(ValueError, match="nesterov"):
@@ -313,3 +337,42 @@ def test_plotting_functions_of_07():
         plot_loss_curves({})
     with pytest.raises(ValueError, match="shape of steps"):
         plot_lr_schedules(steps, {"c": np.ones(5)})
+
+
+def test_core_surfaces_agree_with_the_panel_surfaces():
+    """07 takes SURFACES from core; the panel must show the same surfaces."""
+    from helpers.widgets import optimizers as panel_module
+
+    rng = np.random.default_rng(0)
+    for name, surface in optim.SURFACES.items():
+        shown = panel_module.SURFACES[name]
+        assert (surface.start, surface.minimum) == (shown.start, shown.minimum)
+        assert (surface.xlim, surface.ylim) == (shown.xlim, shown.ylim)
+        for point in rng.normal(size=(5, 2)):
+            np.testing.assert_allclose(surface.grad(point), shown.grad(point))
+            assert surface.loss(*point) == pytest.approx(shown.loss(*point))
+        np.testing.assert_allclose(surface.grad(np.array(surface.minimum)), 0.0)
+
+
+def test_teaching_claims_of_07_momentum_and_the_banana():
+    """07: momentum's step tends to lr / (1 - mu); on the banana SGD diverges at
+    lr 0.05 while momentum with an effective step of 0.1 converges, and equal
+    effective steps give about the same progress."""
+    p = np.zeros(1)
+    opt = SGD([p], lr=0.01, momentum=0.9)
+    for _ in range(200):
+        before = p.copy()
+        opt.step([np.ones(1)])
+    assert abs(before - p)[0] == pytest.approx(0.01 / (1 - 0.9), rel=1e-6)
+    banana = optim.SURFACES["banana"]
+
+    def final(name, lr):
+        return banana.loss(*trajectory(name, banana.grad, banana.start, lr, 300)[-1])
+
+    assert final("sgd", 0.05) > 1e6
+    assert final("momentum", 0.01) < 1e-8
+    assert final("momentum", 0.001) == pytest.approx(final("sgd", 0.01), rel=0.2)
+    ravine = optim.SURFACES["ravine"]
+    nesterov = trajectory("nesterov", ravine.grad, ravine.start, 0.1, 40)[-1]
+    momentum = trajectory("momentum", ravine.grad, ravine.start, 0.1, 40)[-1]
+    assert ravine.loss(*nesterov) < ravine.loss(*momentum)

@@ -1,3 +1,6 @@
+import os
+import time
+
 import numpy as np
 import pytest
 import torch
@@ -95,3 +98,53 @@ def test_checkpointing_saves_activation_memory():
     assert recomputed < plain / 2
     with pytest.raises(TypeError, match="nn.Sequential"):
         P.saved_activation_bytes(torch.nn.Linear(2, 2), x)
+
+
+# --- no orphaned or hung processes (issue 14) ------------------------------------
+def unpicklable_result_worker(rank, world_size):
+    return lambda: rank  # a function made here cannot be pickled
+
+
+def silent_exit_worker(rank, world_size):
+    os._exit(0)  # ends the process without returning anything
+
+
+@pytest.mark.parametrize(
+    ("worker", "message"),
+    [
+        (unpicklable_result_worker, "cannot be sent back"),
+        (silent_exit_worker, "exited with code 0 without a result"),
+    ],
+)
+def test_run_local_reports_a_missing_result_at_once(worker, message):
+    start = time.monotonic()
+    with pytest.raises(P.WorkerError, match=message):
+        P.run_local(worker, 2, timeout=100)
+    assert time.monotonic() - start < 50  # not the whole timeout
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if marker.encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+def test_launch_training_timeout_kills_every_process():
+    marker = "918273"  # a seed no other process uses
+    args = ["--corpus", "addition", "--steps", "1000000", "--batch-size", "4",
+            "--n-layer", "1", "--d-model", "16", "--device", "cpu",
+            "--no-progress", "--seed", marker]  # fmt: skip
+    with pytest.raises(TimeoutError, match="did not finish within 8 s"):
+        P.launch_training(args, nproc=2, timeout=8)
+    deadline = time.monotonic() + 10
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.2)  # the kernel reaps killed processes asynchronously
+    assert _processes_with(marker) == []

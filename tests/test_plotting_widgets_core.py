@@ -66,3 +66,25 @@ def test_apply_move_unknown_control():
 def test_panel_image_is_shown_at_the_figure_pixel_width():
     panel = _SinePanel()  # figsize (4, 3) at dpi 60
     assert panel.image.layout.width == "240px"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0.7, 1.0), (1.0, 1.0), (1.01, 2.0), (3.0, 5.0), (7.5, 10.0), (120.0, 200.0)],
+)
+def test_nice_ceiling_rounds_up_to_1_2_5(value, expected):
+    from helpers.plotting import nice_ceiling
+
+    assert nice_ceiling(value) == pytest.approx(expected)
+
+
+def test_nice_ceiling_and_png_levels_validate():
+    from helpers.plotting import nice_ceiling
+
+    with pytest.raises(ValueError, match="value must be > 0"):
+        nice_ceiling(0.0)
+    fig, _ = new_figure((3, 2), dpi=50)
+    with pytest.raises(ValueError, match="compress_level must be <= 9"):
+        figure_to_png(fig, compress_level=10)
+    small, fast = figure_to_png(fig, compress_level=9), figure_to_png(fig)
+    assert small.startswith(b"\x89PNG") and len(small) <= len(fast)

@@ -234,33 +234,13 @@ def test_position_figures():
         plot_sinusoidal_heatmap([[float("nan"), 1.0]])
 
 
-def _pe_dot(offset, d_model):
-    return torch.cos(offset * pair_frequencies(d_model)).sum().item()
+def test_huge_tables_are_refused_before_allocating(monkeypatch):
+    import helpers.sizing as sizing
 
-
-def _rope_rotate(x, position):
-    omega = pair_frequencies(x.shape[0])
-    angle = position * omega
-    out = torch.empty_like(x)
-    out[0::2] = x[0::2] * torch.cos(angle) - x[1::2] * torch.sin(angle)
-    out[1::2] = x[0::2] * torch.sin(angle) + x[1::2] * torch.cos(angle)
-    return out
-
-
-def test_nb10_checkers_accept_right_and_reject_wrong():
-    from helpers.checks import nb10
-
-    assert nb10.check_pe_dot(_pe_dot, quiet=True)
-    assert not nb10.check_pe_dot(lambda o, d: d / 2, quiet=True)
-    assert nb10.check_shift_matrix(relative_shift_matrix, quiet=True)
-    assert not nb10.check_shift_matrix(
-        lambda k, d: relative_shift_matrix(k, d).T, quiet=True
-    )
-    assert nb10.check_rope_rotate(_rope_rotate, quiet=True)
-    assert not nb10.check_rope_rotate(lambda x, p: _rope_rotate(x, -p), quiet=True)
-
-    def not_done(*args):
-        raise NotImplementedError
-
-    result = nb10.check_rope_rotate(not_done, quiet=True)
-    assert not result and not result.attempted
+    monkeypatch.setattr(sizing, "available_memory_bytes", lambda device: 10**9)
+    # 10^9 positions x 512 dims: ~12 TB of float64 work arrays
+    with pytest.raises(MemoryError, match=r"sinusoidal_encoding needs about 12.29 TB"):
+        sinusoidal_encoding(10**9, 512)
+    with pytest.raises(MemoryError, match="rope_cache needs about"):
+        rope_cache(128, 10**9)
+    assert sinusoidal_encoding(50, 128).shape == (50, 128)  # small ones still work

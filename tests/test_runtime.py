@@ -111,3 +111,41 @@ import matplotlib.pyplot as plt
 assert plt.get_fignums() == [], "a figure was opened"
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_training_threads_leave_busy_cores_alone():
+    assert runtime.training_threads(load=0.1, cores=2) == 2  # quiet: every core
+    assert runtime.training_threads(load=1.6, cores=2) == 1  # one core busy
+    assert runtime.training_threads(load=7.0, cores=2) == 1  # never fewer than one
+    assert runtime.training_threads(load=2.0, cores=8) == 6
+    assert 1 <= runtime.training_threads() <= torch.get_num_threads()
+    with pytest.raises(ValueError, match="load"):
+        runtime.training_threads(load=-1.0, cores=2)
+
+
+def test_resolve_device_refuses_missing_accelerators(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert runtime.resolve_device("cpu") == torch.device("cpu")
+    assert runtime.resolve_device(torch.device("cpu")) == torch.device("cpu")
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        runtime.resolve_device("cuda:0")
+    with pytest.raises(ValueError, match="expected one of"):
+        runtime.resolve_device("tpu")
+    with pytest.raises(TypeError, match="device"):
+        runtime.resolve_device(3)
+
+
+def test_synchronize_is_a_no_op_on_cpu():
+    assert runtime.synchronize("cpu") is None
+
+
+def test_precision_on_a_fake_cuda_device_and_its_scaler():
+    old_gpu = runtime.precision_for("cuda", bf16_supported=False)  # T4, V100
+    assert old_gpu.autocast_dtype is torch.float16 and old_gpu.needs_grad_scaler
+    new_gpu = runtime.precision_for("cuda", bf16_supported=True)
+    assert new_gpu.autocast_dtype is torch.bfloat16 and not new_gpu.needs_grad_scaler
+    fp16_on_cpu = runtime.Precision("cpu", torch.float16, torch.float32, False, False)
+    assert runtime.grad_scaler("cpu", fp16_on_cpu).is_enabled()
+    assert not runtime.grad_scaler("cpu").is_enabled()
+    with pytest.raises(TypeError, match="Precision"):
+        runtime.grad_scaler("cpu", "fp16")

@@ -264,13 +264,19 @@ def test_batching_equal_lengths_gain_nothing_and_bad_input():
 # --- checkers of notebook 14 and the panels' logic --------------------------
 def test_nb14_checkers_accept_reference_and_reject_wrong():
     from helpers.checks.nb14 import (
-        check_kv_cache_bytes,
+        check_min_p_probs,
         check_paged_waste,
         check_top_k_probs,
     )
+    from helpers.sampling import min_p_filter
 
-    assert check_kv_cache_bytes(lambda L, H, D, N, b: 2 * L * H * D * N * b, quiet=True)
-    assert not check_kv_cache_bytes(lambda L, H, D, N, b: L * H * D * N * b, quiet=True)
+    def min_p(logits, p):
+        return torch.softmax(min_p_filter(logits, p), -1)
+
+    assert check_min_p_probs(min_p, quiet=True)
+    assert not check_min_p_probs(
+        lambda logits, p: torch.softmax(logits, -1), quiet=True
+    )
 
     def top_k(logits, k):
         return torch.softmax(top_k_filter(logits, k), -1)
@@ -304,3 +310,76 @@ def test_sampling_panel_distribution():
     assert "candidates kept: 2 (mat, sofa)" in panel.readout.value
     panel.controls["temperature"].value = 0.0
     assert float(panel.probs().max()) == 1.0
+
+
+# --- numerical edge cases and sizes ------------------------------------------------
+
+
+@pytest.mark.parametrize("temperature", [1e-30, 1e-300, 5e-324])
+def test_tiny_temperature_is_greedy_not_nan(temperature):
+    logits = torch.tensor([[1.0, 3.0, -2.0, 2.999], [50.0, -50.0, 0.0, 49.0]])
+    probs = next_token_probs(logits, temperature)
+    assert not torch.isnan(probs).any()
+    torch.testing.assert_close(probs, next_token_probs(logits, 0.0))
+    gen = torch.Generator().manual_seed(0)
+    ids = sample_next(logits, temperature, generator=gen)
+    assert ids.flatten().tolist() == [1, 0]
+    kept = next_token_probs(logits, temperature, top_k=2, top_p=0.5)
+    assert not torch.isnan(kept).any()
+
+
+def test_compare_allocators_with_a_huge_max_len_is_instant_and_exact():
+    import time
+
+    start = time.perf_counter()
+    report = compare_allocators([5, 17, 9], max_seq_len=10**8, block_size=4)
+    assert time.perf_counter() - start < 5  # was ~9 s and ~3 GB of free-block list
+    assert report["paged"].reserved_slots == 40
+    assert report["contiguous"].reserved_slots == 3 * 10**8
+    assert report["paged"].free_slots == 3 * 10**8 - 40
+
+
+def test_continue_text_lives_in_core():
+    from helpers.data.char_tokenizer import CharTokenizer
+    from helpers.sampling import continue_text
+    from helpers.transformer import Decoder, DecoderConfig
+
+    tokenizer = CharTokenizer.from_text("abc ")
+    torch.manual_seed(0)
+    model = Decoder(
+        DecoderConfig(
+            vocab_size=4, context_length=8, n_layer=1, n_head=2, d_model=8, d_ff=8
+        )  # fmt: skip
+    )
+    text = continue_text(model, tokenizer, "ab", max_new_tokens=12, seed=3)
+    assert len(text) == 12 and set(text) <= set("abc ")
+    assert text == continue_text(model, tokenizer, "ab", max_new_tokens=12, seed=3)
+    with pytest.raises(ValueError, match="prompt"):
+        continue_text(model, tokenizer, "")
+    with pytest.raises(TypeError, match="Decoder"):
+        continue_text(object(), tokenizer, "ab")
+
+
+def test_sampler_reads_no_logit_value_on_the_host(monkeypatch):
+    """make_sampler checks its settings once; per token it must not move a value
+    to the host (a GPU sync per generated token)."""
+    sample = make_sampler(0.7, top_k=50, top_p=0.9, generator=torch.Generator())
+    logits = torch.randn(3, 20)
+    for name in ("item", "tolist", "__int__", "__float__", "__bool__", "any", "all"):
+        monkeypatch.setattr(torch.Tensor, name, _forbidden(name))
+    ids = sample(logits)  # top_k above the vocabulary keeps every token
+    greedy = make_sampler(0.0)(logits)
+    monkeypatch.undo()
+    assert ids.shape == (3, 1) and 0 <= int(ids.min()) and int(ids.max()) < 20
+    assert torch.equal(greedy, logits.argmax(-1, keepdim=True))
+    with pytest.raises(ValueError, match=r"\(B, V\)"):
+        sample(torch.randn(20))
+    with pytest.raises(TypeError, match="generator"):
+        make_sampler(1.0, generator=0)
+
+
+def _forbidden(name):
+    def fail(*args, **kwargs):
+        raise AssertionError(f"Tensor.{name} called while sampling")
+
+    return fail

@@ -17,7 +17,31 @@ from helpers.scratch.schedules import (
     warmup_cosine,
     warmup_cosine_curve,
     warmup_cosine_lambda,
+    warmup_linear,
 )
+
+
+def test_warmup_linear_matches_its_definition():
+    assert warmup_linear(0, 10, 110) == 0.0
+    assert warmup_linear(5, 10, 110) == pytest.approx(0.5)
+    assert warmup_linear(10, 10, 110) == pytest.approx(1.0)
+    assert warmup_linear(60, 10, 110) == pytest.approx(0.5)
+    assert warmup_linear(110, 10, 110, min_ratio=0.1) == pytest.approx(0.1)
+    assert warmup_linear(500, 10, 110, min_ratio=0.1) == pytest.approx(0.1)
+    assert warmup_linear(85, 10, 110, min_ratio=0.2) == pytest.approx(0.2 + 0.8 * 0.25)
+    # the same curve as a torch LinearLR chain (warmup, then decay to 0)
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_linear(s, 4, 12))
+    seen = []
+    for _ in range(14):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(
+        seen, [0, 0.25, 0.5, 0.75, 1, 0.875, 0.75, 0.625, 0.5, 0.375, 0.25, 0.125, 0, 0]
+    )
+    with pytest.raises(ValueError, match="warmup_steps"):
+        warmup_linear(0, 20, 10)
 
 
 @pytest.mark.parametrize(

@@ -1,23 +1,18 @@
-"""The decoder model of helpers.transformer: norms, counters, causality, caching."""
-
-import random
+"""The decoder model of helpers.transformer: norms, causality, caching, and the
+token-ID check at the public entry (counters: tests/test_sizing.py)."""
 
 import pytest
 import torch
 import torch.nn as nn
 
 from helpers.transformer import (
-    LLAMA_7B,
     Decoder,
     DecoderBlock,
     DecoderConfig,
     RMSNorm,
     SwiGLU,
-    count_parameters,
     generate,
-    kv_cache_bytes_per_token,
-    parameter_breakdown,
-    weights_bytes,
+    validate_ids,
 )
 
 
@@ -61,47 +56,6 @@ def test_block_is_pre_norm_with_residuals():
     torch.testing.assert_close(block(x), expected)
 
 
-@pytest.mark.parametrize("seed", range(8))
-def test_parameter_counter_matches_built_model(seed):
-    rng = random.Random(seed)
-    n_head = rng.choice([1, 2, 4])
-    config = DecoderConfig(
-        vocab_size=rng.randint(2, 80),
-        context_length=rng.randint(1, 40),
-        n_layer=rng.randint(1, 3),
-        n_head=n_head,
-        d_model=n_head * 2 * rng.randint(1, 6),
-        d_ff=rng.randint(1, 50),
-        tie_embeddings=seed % 2 == 0,
-    )
-    model = Decoder(config)
-    assert count_parameters(config) == sum(p.numel() for p in model.parameters())
-    if config.tie_embeddings:
-        assert model.lm_head.weight is model.token_embedding.weight
-        assert parameter_breakdown(config)["output head"] == 0
-
-
-def test_llama_7b_published_size():
-    assert count_parameters(LLAMA_7B) == 6_738_415_616
-    parts = parameter_breakdown(LLAMA_7B)
-    assert parts["mlp (gate, up, down)"] == 32 * 3 * 4096 * 11008
-    assert sum(parts.values()) == 6_738_415_616
-    assert kv_cache_bytes_per_token(LLAMA_7B) == 2 * 32 * 4096 * 2  # 0.5 MiB
-    assert weights_bytes(6_738_415_616, "fp16") == 13_476_831_232
-    assert weights_bytes(3, "int4") == 2  # rounds up to whole bytes
-
-
-def test_counter_inputs_are_checked():
-    with pytest.raises(ValueError, match="unknown dtype_name"):
-        weights_bytes(10, "fp64")
-    with pytest.raises(ValueError, match=">= 0"):
-        weights_bytes(-1, "fp32")
-    with pytest.raises(TypeError, match="DecoderConfig"):
-        count_parameters({"d_model": 4})
-    with pytest.raises(TypeError, match="DecoderConfig"):
-        kv_cache_bytes_per_token(None)
-
-
 @pytest.mark.parametrize(
     "changes,message",
     [
@@ -112,6 +66,8 @@ def test_counter_inputs_are_checked():
         (dict(dropout=1.0), "< 1"),
         (dict(dropout=-0.1), ">= 0"),
         (dict(norm_eps=0.0), "> 0"),
+        (dict(n_kv_head=0), ">= 1"),
+        (dict(n_head=2, n_kv_head=4), "must divide n_head"),
     ],
 )
 def test_config_rejects_bad_values(changes, message):
@@ -209,10 +165,17 @@ def test_bad_token_input_raises_clear_errors():
     model = Decoder(small_config())
     with pytest.raises(ValueError, match="context_length=16"):
         model(torch.zeros(1, 17, dtype=torch.long))
+    # the ID range is checked once at the public entry, not in forward
     with pytest.raises(ValueError, match=r"token IDs must be in \[0, 23\)"):
-        model(torch.tensor([[1, 23]]))
+        generate(model, torch.tensor([[1, 23]]), 1)
     with pytest.raises(ValueError, match=r"token IDs must be in \[0, 23\)"):
-        model(torch.tensor([[-1, 2]]))
+        validate_ids(torch.tensor([[-1, 2]]), 23)
+    with pytest.raises(TypeError, match="LongTensor"):
+        validate_ids(torch.tensor([[1, 2]], dtype=torch.uint64), 23)
+    with pytest.raises(ValueError, match="at least one token"):
+        generate(model, torch.zeros(0, 3, dtype=torch.long), 1)
+    with pytest.raises(TypeError, match="Decoder"):
+        generate(nn.Linear(2, 2), torch.zeros(1, 3, dtype=torch.long), 1)
     with pytest.raises(TypeError, match="LongTensor"):
         model(torch.zeros(1, 3))
     with pytest.raises(TypeError, match="LongTensor"):
@@ -227,56 +190,18 @@ def test_bad_token_input_raises_clear_errors():
         Decoder({"vocab_size": 3})
 
 
-# --- the model-size panel's logic and the checkers of 12_transformer_block ------
-
-
-def test_model_size_presets_reproduce_reported_counts():
-    from helpers.widgets.model_size import PRESETS, model_size_summary
-
-    for name, (layout, V, ctx, L, H, d, d_ff, tied, expected) in PRESETS.items():
-        info = model_size_summary(layout, V, ctx, L, H, d, d_ff, tied)
-        assert info["total"] == expected, name
-        assert sum(info["parts"].values()) == expected
-    assert PRESETS["GPT-2 small"][-1] == 124_439_808
-    assert PRESETS["LLaMA-7B"][-1] == count_parameters(LLAMA_7B)
-
-
-def test_gpt2_counter_matches_a_built_gpt2_layout():
-    from helpers.widgets.model_size import gpt2_parameter_breakdown
-
-    V, ctx, L, d, d_ff = 37, 11, 2, 12, 20
-    blocks = [
-        nn.ModuleList(
-            [
-                nn.LayerNorm(d),
-                nn.Linear(d, 3 * d),
-                nn.Linear(d, d),
-                nn.LayerNorm(d),
-                nn.Linear(d, d_ff),
-                nn.Linear(d_ff, d),
-            ]
-        )
-        for _ in range(L)
-    ]
-    model = nn.ModuleList(
-        [nn.Embedding(V, d), nn.Embedding(ctx, d), *blocks, nn.LayerNorm(d)]
-    )
-    built = sum(p.numel() for p in model.parameters())
-    assert sum(gpt2_parameter_breakdown(V, ctx, L, d, d_ff).values()) == built
-    with pytest.raises(ValueError, match="layout"):
-        from helpers.widgets.model_size import model_size_summary
-
-        model_size_summary("bert", V, ctx, L, 2, d, d_ff, True)
+# --- the checkers of 12_transformer_block ------------------------------------
 
 
 def test_nb12_checkers_accept_reference_and_reject_wrong():
     from helpers.checks import nb12
 
-    assert nb12.check_block_parameters(
-        lambda d, f: 4 * d * d + 3 * d * f + 2 * d, quiet=True
+    assert nb12.check_block_parameters(  # (d_model, d_ff, n_head, n_kv_head): GQA
+        lambda d, f, h, kv: 2 * d * d + 2 * d * kv * (d // h) + 3 * d * f + 2 * d,
+        quiet=True,
     )
-    assert not nb12.check_block_parameters(
-        lambda d, f: 4 * d * d + 2 * d * f, quiet=True
+    assert not nb12.check_block_parameters(  # the MHA formula ignores n_kv_head
+        lambda d, f, h, kv: 4 * d * d + 3 * d * f + 2 * d, quiet=True
     )
     assert nb12.check_kv_cache_bytes(
         lambda L, H, D, n, b: 2 * L * H * D * n * b, quiet=True
@@ -292,3 +217,69 @@ def test_nb12_checkers_accept_reference_and_reject_wrong():
     assert not nb12.check_swiglu(
         lambda x, wg, wu, wd: (torch.relu(x @ wg) * (x @ wu)) @ wd, quiet=True
     )
+
+
+# --- no host sync in the hot path ----------------------------------------------
+
+_SYNCING = ("item", "tolist", "__int__", "__float__", "__bool__", "min", "max")
+
+
+@pytest.mark.parametrize("use_cache", [False, True])
+def test_forward_reads_no_tensor_value_on_the_host(monkeypatch, use_cache):
+    """Decoder.forward must not move a value to the host (on a GPU, a sync per
+    generated token): every Tensor method that would is made to fail."""
+    torch.manual_seed(0)
+    model = Decoder(small_config(n_kv_head=1)).eval()
+    idx = torch.randint(0, 23, (2, 5))
+    cache = model.new_cache(2) if use_cache else None
+    calls = []
+
+    def forbid(name):
+        def fail(*args, **kwargs):
+            calls.append(name)
+            raise AssertionError(f"Tensor.{name} called in the hot path")
+
+        return fail
+
+    for name in _SYNCING:
+        monkeypatch.setattr(torch.Tensor, name, forbid(name))
+    with torch.no_grad():
+        logits = model(idx, cache=cache)
+        if use_cache:
+            logits = model(idx[:, :1], cache=cache)  # one decode step
+    monkeypatch.undo()
+    assert calls == [] and torch.isfinite(logits).all()
+    # the check did not vanish: it happens once, at the public entry
+    with pytest.raises(ValueError, match="token IDs"):
+        generate(model, torch.tensor([[0, 99]]), 2)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_generation_step_has_no_sync():
+    torch.manual_seed(0)
+    model = Decoder(small_config(n_kv_head=1)).cuda().eval()
+    idx = torch.randint(0, 23, (2, 5), device="cuda")
+    cache = model.new_cache(2)
+    with torch.no_grad():
+        model(idx, cache=cache)  # warm-up outside the checked region
+        torch.cuda.synchronize()
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            logits = model(idx[:, :1], cache=cache)
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+    assert logits.shape == (2, 1, 23)
+
+
+def test_sizes_are_checked_before_allocating(monkeypatch):
+    import helpers.sizing as sizing
+
+    monkeypatch.setattr(sizing, "available_memory_bytes", lambda device: 10**6)
+    big = small_config(d_model=256, d_ff=512, n_head=4)  # ~1.8 M float32 weights
+    with pytest.raises(MemoryError, match=r"building this Decoder needs about"):
+        Decoder(big)
+    with torch.device("meta"):  # shapes only: no memory, no refusal
+        assert sum(p.numel() for p in Decoder(big).parameters()) > 10**6 / 4
+    model = Decoder(small_config())  # ~6 kB: fits
+    with pytest.raises(MemoryError, match=r"this KV cache needs about"):
+        model.new_cache(batch_size=10**4)

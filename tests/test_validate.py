@@ -74,3 +74,19 @@ def test_check_token_ids():
         check_token_ids([0, 1.5], 3)
     with pytest.raises(ValueError, match=r"ids\[0\] = 3 is out of range: expected 0 … 2"):
         check_token_ids([3], 3)
+
+
+def test_as_array_refuses_complex_instead_of_truncating():
+    import numpy as np
+    import pytest
+    import torch
+
+    from helpers.validate import as_array
+
+    with pytest.raises(TypeError, match="real numbers"):
+        as_array(np.array([1 + 2j, 3]), "x")
+    with pytest.raises(TypeError, match="real numbers"):
+        as_array([1j], "x")
+    with pytest.raises(TypeError, match="complex tensor"):
+        as_array(torch.tensor([1 + 1j]), "x")
+    assert as_array(torch.tensor([1.5], dtype=torch.bfloat16), "x").tolist() == [1.5]

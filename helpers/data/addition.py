@@ -67,6 +67,11 @@ class AdditionTask:
         self.context_length = self.line_length - 1  # what the model must accept
         self._tokens = {s: self._encode_lines(p) for s, p in self.pairs.items()}
 
+    @property
+    def train_tokens(self) -> int:
+        """Tokens in one pass over the training problems (input positions)."""
+        return len(self.pairs["train"]) * self.context_length
+
     def prompt(self, a: int, b: int) -> str:
         """The question, operands reversed: 12 + 34 → ``"21+43="``."""
         a = check_int(a, "a", low=0, high=10**self.digits - 1)

@@ -153,6 +153,11 @@ class TokenBatches:
                 )
             self.data[split] = ids.long()
 
+    @property
+    def train_tokens(self) -> int:
+        """Tokens in the training split (one epoch), for ``helpers.train.epochs``."""
+        return len(self.data["train"])
+
     def __call__(
         self, split: str, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,4 @@
-"""The leaf / flower data set of seed 004: numbers in (R, G, B, volume), a label out.
+"""The leaf / flower data set of 02_leaf_flower: numbers in (R, G, B, volume), a label out.
 
 Introduced in 02_leaf_flower. Holds the two example objects and the six labelled
 rows of the seed, a generator of a larger labelled set (fixed seed, so it is the
@@ -74,7 +74,7 @@ class LeafFlowerData:
 
 
 def seed_rows() -> LeafFlowerData:
-    """The six labelled rows of seed 004 as arrays."""
+    """The six hand-labelled rows of 02_leaf_flower as arrays."""
     return LeafFlowerData(
         np.array(SEED_ROWS, dtype=np.float64), np.array(SEED_LABELS, dtype=np.int64)
     )

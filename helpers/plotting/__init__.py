@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 from helpers.validate import check_int, check_number
 
-__all__ = ["COLORS", "figure_to_png", "new_figure", "show"]
+__all__ = [
+    "COLORS",
+    "decode_png",
+    "encode_png",
+    "figure_to_png",
+    "new_figure",
+    "nice_ceiling",
+    "show",
+]
 
 #: A colour-blind friendly palette (Okabe–Ito) used across the course.
 COLORS = (
@@ -57,13 +67,64 @@ def new_figure(
     return fig, axes
 
 
-def figure_to_png(fig: Figure) -> bytes:
-    """Render ``fig`` to PNG bytes at its own dpi."""
+def figure_to_png(fig: Figure, *, compress_level: int = 6) -> bytes:
+    """Render ``fig`` to PNG bytes at its own dpi (one full draw, every artist,
+    animated ones included). ``compress_level`` 0–9: 1 is fast, 9 is small."""
     if not isinstance(fig, Figure):
         raise TypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
+    compress_level = check_int(compress_level, "compress_level", low=0, high=9)
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi)
+    fig.savefig(
+        buffer,
+        format="png",
+        dpi=fig.dpi,
+        pil_kwargs={"compress_level": compress_level},
+    )
     return buffer.getvalue()
+
+
+def nice_ceiling(value: float) -> float:
+    """The smallest of 1, 2, 5 × 10^k that is >= ``value`` (> 0): an axis limit
+    that stays put while the data moves a little, so a panel's axes need not be
+    redrawn on every move. Introduced in 02_leaf_flower."""
+    value = check_number(value, "value", low=0, low_inclusive=False)
+    exponent = np.floor(np.log10(value))
+    for mantissa in (1.0, 2.0, 5.0, 10.0):
+        limit = float(mantissa * 10.0**exponent)
+        if limit >= value * (1 - 1e-12):
+            return limit
+    return float(10.0 ** (exponent + 1))
+
+
+def encode_png(rgba: np.ndarray, *, compress_level: int = 1) -> bytes:
+    """PNG bytes of an (H, W, 4) uint8 RGBA image, e.g. a canvas' buffer_rgba().
+
+    Level 1 encodes a panel frame in a few milliseconds (the browser decodes
+    any level); 9 gives the smallest file, for saved notebooks and the static
+    site. Introduced in 01_neuron.
+    """
+    rgba = np.asarray(rgba)
+    if rgba.ndim != 3 or rgba.shape[2] != 4 or rgba.dtype != np.uint8:
+        raise ValueError(
+            f"rgba must be an (H, W, 4) uint8 array, got {rgba.shape} {rgba.dtype}"
+        )
+    compress_level = check_int(compress_level, "compress_level", low=0, high=9)
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba), "RGBA").save(
+        buffer, format="png", compress_level=compress_level
+    )
+    return buffer.getvalue()
+
+
+def decode_png(data: bytes) -> np.ndarray:
+    """The (H, W, 4) uint8 RGBA pixels of PNG ``data`` (the inverse of
+    ``encode_png``). Introduced in 01_neuron."""
+    if isinstance(data, memoryview):  # e.g. an ipywidgets.Image's value
+        data = data.tobytes()
+    if not isinstance(data, bytes | bytearray) or not data.startswith(b"\x89PNG"):
+        raise ValueError("data must be the bytes of a PNG image")
+    with Image.open(io.BytesIO(data)) as image:
+        return np.asarray(image.convert("RGBA"))
 
 
 def show(fig: Figure) -> None:

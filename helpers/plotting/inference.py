@@ -39,21 +39,31 @@ def draw_distribution(ax, original, filtered, labels, *, title: str = ""):
     return bars
 
 
-def draw_speedup(new_tokens, seconds_cached, seconds_uncached):
-    """Generation time with and without the KV cache, per number of new tokens.
-
-    Introduced in 14_inference_and_kv_cache.
+def draw_speedup(
+    new_tokens,
+    seconds_cached,
+    seconds_uncached,
+    *,
+    tick_format: str = "{} tokens",
+    ylabel: str = "seconds",
+    title: str = "greedy generation time",
+):
+    """Time with and without the KV cache side by side, with the ratio on top,
+    per number of new tokens (or per context length: pass ``tick_format``,
+    ``ylabel`` and ``title``). Introduced in 14_inference_and_kv_cache.
     """
+    if not len(new_tokens) == len(seconds_cached) == len(seconds_uncached):
+        raise ValueError("give one time with and one without the cache per length")
     fig, ax = new_figure((5.5, 3.0))
     x = np.arange(len(new_tokens))
     ax.bar(x - 0.2, seconds_uncached, 0.4, color=COLORS[1], label="no cache")
     ax.bar(x + 0.2, seconds_cached, 0.4, color=COLORS[0], label="KV cache")
     for i, (a, b) in enumerate(zip(seconds_uncached, seconds_cached, strict=True)):
         ax.text(i, max(a, b) * 1.02, f"x{a / b:.1f}", ha="center", fontsize=8)
-    ax.set_xticks(x, [f"{n} tokens" for n in new_tokens])
-    ax.set_ylabel("seconds")
+    ax.set_xticks(x, [tick_format.format(n) for n in new_tokens])
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
-    ax.set_title("greedy generation time", fontsize=9)
+    ax.set_title(title, fontsize=9)
     return fig
 
 

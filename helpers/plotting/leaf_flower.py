@@ -68,7 +68,7 @@ def plot_swatches(rows, names: Sequence[str]) -> Figure:
 def plot_dataset(X, y, highlight=None) -> Figure:
     """Each object as a dot in its own colour: G − R across, volume up; leaves as
     circles, flowers as triangles. ``highlight`` rows are drawn large with a black
-    edge (for example the seed's six rows)."""
+    edge (for example the six hand-labelled rows)."""
     X = _rows(X, "X")
     y = np.asarray(y)
     if y.shape != (X.shape[0],):

@@ -1,5 +1,5 @@
-"""Figures of 10_positional_encoding: the sinusoidal table, its wavelengths, and
-the RoPE score as a function of the relative offset."""
+"""Figures of 10_positional_encoding: the sinusoidal table, its wavelengths, the
+RoPE score as a function of the relative offset, and its long-range decay."""
 
 from __future__ import annotations
 
@@ -12,7 +12,12 @@ from helpers.plotting import COLORS, new_figure
 from helpers.positions import pair_frequencies
 from helpers.validate import as_array, check_number
 
-__all__ = ["plot_rope_scores", "plot_sinusoidal_heatmap", "plot_wavelengths"]
+__all__ = [
+    "plot_rope_decay",
+    "plot_rope_scores",
+    "plot_sinusoidal_heatmap",
+    "plot_wavelengths",
+]
 
 
 def plot_sinusoidal_heatmap(table, *, title: str | None = None):
@@ -80,4 +85,40 @@ def plot_rope_scores(offsets, scores, *, labels: Sequence[str] = ()):
     ax.grid(alpha=0.3)
     if labels:
         ax.legend(fontsize=8)
+    return fig
+
+
+def plot_rope_decay(offsets, scores_by_base: dict[str, Sequence[float]]):
+    """RoPE's long-range decay: the score of q = k at relative offset m, one panel
+    per ``base`` (label → scores), on a log offset axis, with the mean |score|
+    over each decade of offsets drawn on top. Introduced in 10_positional_encoding.
+    """
+    offsets = as_array(offsets, "offsets", ndim=1)
+    if not isinstance(scores_by_base, dict) or not scores_by_base:
+        raise TypeError("scores_by_base must be a non-empty dict: label -> scores")
+    if offsets.min() < 1:
+        raise ValueError("offsets must be >= 1 (the axis is logarithmic)")
+    n = len(scores_by_base)
+    fig, axes = new_figure((6.5, 1.9 * n), nrows=n, sharex=True, squeeze=False)
+    edges = 10.0 ** np.arange(0, math.ceil(math.log10(offsets.max())) + 1)
+    for index, (label, scores) in enumerate(scores_by_base.items()):
+        scores = as_array(scores, f"scores_by_base[{label!r}]", ndim=1)
+        if scores.shape != offsets.shape:
+            raise ValueError(f"{label!r}: one score per offset expected")
+        ax = axes[index, 0]
+        ax.semilogx(offsets, scores, lw=0.6, color=COLORS[index % len(COLORS)],
+                    alpha=0.7, label=label)  # fmt: skip
+        centres, means = [], []
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True):
+            inside = (offsets >= lo) & (offsets < hi)
+            if inside.any():
+                centres.append(math.sqrt(lo * hi))
+                means.append(np.abs(scores[inside]).mean())
+        ax.plot(centres, means, "o-", color="black", ms=4, lw=1.5,
+                label="mean |score| per decade")  # fmt: skip
+        ax.axhline(0, color="gray", lw=0.8)
+        ax.set_ylabel("score")
+        ax.legend(fontsize=7, loc="upper right")
+        ax.grid(alpha=0.3, which="both")
+    axes[-1, 0].set_xlabel("relative offset m - n (log scale)")
     return fig

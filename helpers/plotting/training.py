@@ -6,7 +6,7 @@ import numpy as np
 
 from helpers.plotting import COLORS, figure_to_png, new_figure
 
-__all__ = ["LiveLossPlot", "draw_attention_maps", "draw_loss_curves"]
+__all__ = ["LiveLossPlot", "draw_attention_maps", "draw_ladder", "draw_loss_curves"]
 
 
 def _smooth(values: np.ndarray, window: int = 20) -> np.ndarray:
@@ -92,4 +92,49 @@ def draw_attention_maps(weights, labels, *, title: str = ""):
     axes[0].set_ylabel("query position", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=9)
+    return fig
+
+
+def draw_ladder(rungs, baselines: dict[str, float] | None = None):
+    """The ablation ladder as two bar charts side by side: validation loss per
+    rung (with the count-based ``baselines`` as dashed lines) and parameters per
+    rung. ``rungs`` is the list ``helpers.ablation.run_ladder`` returns.
+    Introduced in 13_train_a_tiny_llm."""
+    rungs = list(rungs)
+    if not rungs or not all(
+        hasattr(r, "val_loss") and hasattr(r, "parameters") for r in rungs
+    ):
+        raise TypeError("rungs must be a non-empty list of Rung (from run_ladder)")
+    names = [r.name for r in rungs]
+    y = np.arange(len(rungs))[::-1]  # the bottom rung at the top of the chart
+    fig, (ax_loss, ax_size) = new_figure((9.0, 3.0), ncols=2)
+    losses = [r.val_loss for r in rungs]
+    ax_loss.barh(y, losses, color=COLORS[0], alpha=0.85)
+    for yi, value in zip(y, losses, strict=True):
+        ax_loss.text(value, yi, f" {value:.2f}", va="center", fontsize=7)
+    for i, (name, value) in enumerate((baselines or {}).items()):
+        ax_loss.axvline(
+            value,
+            color=COLORS[(i + 1) % len(COLORS)],
+            ls="--",
+            lw=1,
+            label=f"{name} (count) {value:.2f}",
+        )
+    low = min(losses + list((baselines or {}).values()))
+    ax_loss.set_xlim(
+        max(0.0, low - 0.6), max(losses + list((baselines or {}).values())) + 0.5
+    )
+    ax_loss.set_yticks(y, names, fontsize=8)
+    ax_loss.set_xlabel("validation loss (nats / token)")
+    if baselines:
+        ax_loss.legend(fontsize=7, loc="lower right")
+    params = [r.parameters / 1e6 for r in rungs]
+    ax_size.barh(y, params, color=COLORS[2], alpha=0.85)
+    for yi, value in zip(y, params, strict=True):
+        ax_size.text(value, yi, f" {value:.2f}M", va="center", fontsize=7)
+    ax_size.set_yticks(y, [""] * len(y))
+    ax_size.set_xlim(0, max(params) * 1.25)
+    ax_size.set_xlabel("parameters (millions)")
+    for ax in (ax_loss, ax_size):
+        ax.grid(axis="x", alpha=0.3)
     return fig

@@ -1,5 +1,6 @@
 """Figures of 12_transformer_block: the post-LN (2017) and pre-norm (LLaMA) blocks
-side by side, and a model's parameters by component."""
+side by side, a model's parameters by component, and how query heads share
+key/value heads in MHA, GQA and MQA."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from helpers.plotting import COLORS, new_figure
+from helpers.validate import check_int
 
-__all__ = ["plot_block_diagrams", "plot_parameter_breakdown"]
+__all__ = ["plot_block_diagrams", "plot_kv_head_sharing", "plot_parameter_breakdown"]
 
 _POST_LN = [  # (label, colour index), bottom to top
     ("x", 7),
@@ -115,4 +117,38 @@ def plot_parameter_breakdown(breakdown: Mapping[str, int], *, title: str = ""):
     ax.set_xlim(0, counts.max() / 1e6 * 1.2)
     ax.set_xlabel("parameters (millions)")
     ax.set_title(title, fontsize=10)
+    return fig
+
+
+def plot_kv_head_sharing(n_head: int = 8, kv_heads=(8, 2, 1)):
+    """One panel per attention variant: ``n_head`` query heads (top row) joined to
+    the key/value head they read (bottom row). ``kv_heads`` = n_head is multi-head
+    attention (MHA), 1 is multi-query (MQA), anything between is grouped-query
+    (GQA). Introduced in 12_transformer_block.
+    """
+    n_head = check_int(n_head, "n_head", low=1, high=32)
+    kv_heads = [check_int(k, "kv_heads", low=1, high=n_head) for k in kv_heads]
+    if not kv_heads or any(n_head % k for k in kv_heads):
+        raise ValueError(f"every entry of kv_heads must divide n_head = {n_head}")
+    fig, axes = new_figure((7.5, 2.6), ncols=len(kv_heads))
+    axes = np.atleast_1d(axes)
+    for ax, n_kv in zip(axes, kv_heads, strict=True):
+        group = n_head // n_kv
+        q_x = np.arange(n_head) - (n_head - 1) / 2
+        kv_x = (np.arange(n_kv) * group + (group - 1) / 2) - (n_head - 1) / 2
+        for i, x in enumerate(q_x):
+            ax.add_patch(_box(x - 0.35, 1.6, 0.7, 0.6, COLORS[0], alpha=0.35))
+            ax.plot(
+                [x, kv_x[i // group]], [1.6, 0.75], color=COLORS[i // group % 7], lw=1
+            )
+        for j, x in enumerate(kv_x):
+            ax.add_patch(_box(x - 0.35, 0.1, 0.7, 0.6, COLORS[j % 7], alpha=0.35))
+            ax.text(x, 0.4, "K,V", ha="center", va="center", fontsize=6)
+        kind = "MHA" if n_kv == n_head else ("MQA" if n_kv == 1 else "GQA")
+        ax.set_title(f"{kind}: {n_head} query heads, {n_kv} KV head(s)", fontsize=9)
+        ax.text(q_x[0] - 0.6, 1.9, "Q", ha="right", va="center", fontsize=8)
+        ax.text(q_x[0] - 0.6, 0.4, "cache", ha="right", va="center", fontsize=7)
+        ax.set_xlim(-n_head / 2 - 0.8, n_head / 2 + 0.3)
+        ax.set_ylim(-0.1, 2.4)
+        ax.axis("off")
     return fig

@@ -27,6 +27,7 @@ from helpers.validate import as_array, check_number
 __all__ = [
     "ACTIVATIONS",
     "Activation",
+    "dead_relu_fraction",
     "GELU_TANH_COEFF",
     "derivative",
     "gelu",
@@ -209,6 +210,17 @@ def get_activation(name: str) -> Activation:
 def derivative(name: str, x) -> np.ndarray:
     """f'(x) for the activation called ``name``: ``derivative("tanh", x)``."""
     return get_activation(name).derivative(x)
+
+
+def dead_relu_fraction(pre_activations) -> float:
+    """Fraction of ReLU units that are dead on a batch: a unit (a column of the
+    ``(N, units)`` pre-activations z) is dead when z <= 0 for every example, so
+    its output and its gradient are 0 on all of them. Introduced in 03_activations.
+    """
+    z = as_array(pre_activations, "pre_activations", ndim=2)
+    if z.shape[0] == 0 or z.shape[1] == 0:
+        raise ValueError(f"pre_activations must hold at least one value, got {z.shape}")
+    return float(np.mean(np.all(z <= 0.0, axis=0)))
 
 
 # --- the softmax family ------------------------------------------------------

@@ -2,7 +2,9 @@
 loss, and the softmax Jacobian. Introduced in 06_loss_functions.
 
 Each loss returns a float; each ``*_grad`` returns d loss / d input with the input's
-shape. ``reduction`` is "mean" (PyTorch's default) or "sum" (seed 004's L1 loss).
+shape. ``reduction`` is "mean" (PyTorch's default) or "sum" (the L1 loss of
+02_leaf_flower). Complex inputs and unsigned 64-bit class indices are refused
+(not silently truncated or wrapped).
 """
 
 from __future__ import annotations
@@ -10,18 +12,21 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.scratch.activations import log_softmax, softmax
-from helpers.validate import as_array, check_choice
+from helpers.validate import as_array, check_choice, check_number
 
 __all__ = [
     "IGNORE_INDEX",
+    "binary_cross_entropy_with_logits",
     "causal_lm_loss",
     "causal_lm_shift",
     "cross_entropy",
     "cross_entropy_grad",
+    "causal_lm_perplexity",
     "l1_loss",
     "l1_loss_grad",
     "mse_loss",
     "mse_loss_grad",
+    "perplexity",
     "softmax_jacobian",
 ]
 
@@ -81,6 +86,11 @@ def _integer_array(x, name: str) -> np.ndarray:
     arr = np.asarray(x)
     if arr.dtype == bool or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
         raise TypeError(f"{name} must be integer class indices, got dtype {arr.dtype}")
+    if arr.dtype == np.uint64:  # 2**64 - 100 would wrap to -100 (ignored) in int64
+        raise TypeError(
+            f"{name} must be signed integers (int64), got dtype uint64: large values "
+            "would wrap around to negative indices such as ignore_index = -100"
+        )
     return arr.astype(np.int64)
 
 
@@ -184,3 +194,29 @@ def causal_lm_loss(logits, labels, *, ignore_index: int = IGNORE_INDEX) -> float
     labels that are not ``ignore_index``. Introduced in 06_loss_functions."""
     shift_logits, shift_labels = causal_lm_shift(logits, labels)
     return cross_entropy(shift_logits, shift_labels, ignore_index=ignore_index)
+
+
+def causal_lm_perplexity(logits, labels, *, ignore_index: int = IGNORE_INDEX) -> float:
+    """Perplexity of a causal language model on a batch: exp of the next-token
+    cross-entropy (``causal_lm_loss``), counting only labels that are not
+    ``ignore_index``. Introduced in 06_loss_functions."""
+    return perplexity(causal_lm_loss(logits, labels, ignore_index=ignore_index))
+
+
+def perplexity(mean_cross_entropy) -> float:
+    """exp(mean cross-entropy in nats): the number of equally likely choices the
+    model is as unsure as. A uniform guess over V classes has loss ln V and
+    perplexity V. Introduced in 06_loss_functions."""
+    loss = check_number(mean_cross_entropy, "mean_cross_entropy", low=0)
+    return float(np.exp(loss)) if loss < 709.0 else float("inf")
+
+
+def binary_cross_entropy_with_logits(logits, targets) -> float:
+    """Mean binary cross-entropy from raw scores z and targets y in [0, 1]:
+    mean of ``-[y·ln σ(z) + (1 − y)·ln(1 − σ(z))]``, computed stably as
+    ``max(z, 0) − z·y + ln(1 + e^(−|z|))`` (like
+    ``F.binary_cross_entropy_with_logits``). Introduced in 06_loss_functions."""
+    z, y = _pair(logits, targets)
+    if (y < 0).any() or (y > 1).any():
+        raise ValueError("targets must lie in [0, 1] (probabilities of class 1)")
+    return float(np.mean(np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))))

@@ -1,6 +1,6 @@
 """A multi-layer perceptron in NumPy with its forward and backward passes written out.
 
-Layer sizes like ``[3, 4, 3, 2]`` (seed 002 §1.1), weights stored as in
+Layer sizes like ``[3, 4, 3, 2]``, weights stored as in
 ``torch.nn.Linear`` (shape ``(out, in)``), inputs batch-first ``(N, in)``, float64.
 Introduced in 05_backprop.
 """
@@ -13,9 +13,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from helpers.scratch.activations import get_activation
+from helpers.scratch.depth import matched_init
 from helpers.validate import as_array, check_choice, check_int
 
-__all__ = ["MLP", "MLPGradients", "layer_gradient_norms"]
+__all__ = [
+    "MLP",
+    "MLPGradients",
+    "affine_backward",
+    "layer_gradient_norms",
+    "linear_backward",
+    "neuron_gradients",
+]
 
 _INITS = ("standard", "xavier", "he")
 
@@ -34,7 +42,7 @@ class MLP:
 
     ``activation`` is used after every hidden layer, ``output_activation`` after the
     last one ("identity" gives raw scores, as before a softmax). ``init`` picks the
-    weight scale: "standard" N(0, 1) as in seed 002, "xavier" N(0, 1/fan_in),
+    weight scale: "standard" N(0, 1), "xavier" N(0, 1/fan_in),
     "he" N(0, 2/fan_in). Biases start at zero. Introduced in 05_backprop.
     """
 
@@ -145,8 +153,12 @@ def layer_gradient_norms(
     """Norm of dL/dW for each layer of a ``depth``-layer MLP, first layer first.
 
     The loss is 0.5 * sum(output**2) / N on a random standard-normal batch, so the
-    numbers show how much gradient reaches each layer. Introduced in 05_backprop.
+    numbers show how much gradient reaches each layer. ``init="matched"`` picks He
+    for the ReLU family and Xavier otherwise (``helpers.scratch.depth.matched_init``).
+    Introduced in 05_backprop.
     """
+    if init == "matched":
+        init = matched_init(activation)
     depth = check_int(depth, "depth", low=1, high=200)
     width = check_int(width, "width", low=1, high=1024)
     batch = check_int(batch, "batch", low=1, high=4096)
@@ -155,3 +167,57 @@ def layer_gradient_norms(
     out = net.forward(x)
     grads = net.backward(out / batch)
     return np.array([np.linalg.norm(g) for g in grads.weights])
+
+
+def neuron_gradients(w, x, b, activation: str = "sigmoid") -> dict[str, np.ndarray]:
+    """Gradients of one neuron a = f(w·x + b): ``{"w": f'(z)·x, "b": f'(z),
+    "x": f'(z)·w}`` with z = w·x + b (f' is evaluated at z, never at w).
+
+    Introduced in 05_backprop.
+    """
+    w = as_array(w, "w", ndim=1)
+    x = as_array(x, "x", ndim=1)
+    if x.shape != w.shape:
+        raise ValueError(
+            f"w and x must have the same shape, got {w.shape} and {x.shape}"
+        )
+    df = get_activation(activation).derivative
+    slope = float(df(float(w @ x) + float(as_array(b, "b", ndim=0))))  # f'(z)
+    return {"w": slope * x, "b": np.array(slope), "x": slope * w}
+
+
+def linear_backward(x, weight, grad_output) -> dict[str, np.ndarray]:
+    """For y = x @ weight.T (x: (N, in), weight: (out, in), as ``nn.Linear``),
+    ``{"weight": dL/dW, "x": dL/dx}`` from ``grad_output`` = dL/dy (N, out).
+
+    Introduced in 05_backprop.
+    """
+    x = as_array(x, "x", ndim=2)
+    weight = as_array(weight, "weight", ndim=2)
+    grad_output = as_array(grad_output, "grad_output", ndim=2)
+    if weight.shape[1] != x.shape[1] or grad_output.shape != (
+        x.shape[0],
+        weight.shape[0],
+    ):
+        raise ValueError(
+            f"shapes do not fit y = x @ weight.T: x {x.shape}, weight {weight.shape}, "
+            f"grad_output {grad_output.shape}"
+        )
+    return {"weight": grad_output.T @ x, "x": grad_output @ weight}
+
+
+def affine_backward(x, W, grad_output) -> dict[str, np.ndarray]:
+    """For y = x @ W + b with W stored (in, out) (04's wiring picture: row i holds
+    input i's lines), ``{"W": xᵀ·g, "b": Σ_n g, "x": g·Wᵀ}`` from g = dL/dy (N, out).
+
+    Introduced in 05_backprop.
+    """
+    x = as_array(x, "x", ndim=2)
+    W = as_array(W, "W", ndim=2)
+    g = as_array(grad_output, "grad_output", ndim=2)
+    if W.shape[0] != x.shape[1] or g.shape != (x.shape[0], W.shape[1]):
+        raise ValueError(
+            f"shapes do not fit y = x @ W + b: x {x.shape}, W {W.shape}, "
+            f"grad_output {g.shape}"
+        )
+    return {"W": x.T @ g, "b": g.sum(axis=0), "x": g @ W.T}

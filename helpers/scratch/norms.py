@@ -5,8 +5,9 @@ Introduced in 08_normalization. ``LayerNorm``, ``RMSNorm`` and ``BatchNorm1d``
 give the same outputs and gradients as ``torch.nn.LayerNorm``, ``nn.RMSNorm`` and
 ``nn.BatchNorm1d`` (tests compare them in float64). ``signal_stats`` runs the
 deep-network experiment of 08_normalization: per-layer activation spread and
-gradient norm for a choice of depth, initialisation, normalisation and residual
-connections.
+gradient norm for a choice of depth, initialisation, normalisation (before the
+layer, "pre-LN", or after the residual sum, "post-LN") and residual connections.
+Its memory is estimated before anything is allocated. Complex inputs are refused.
 """
 
 from __future__ import annotations
@@ -15,17 +16,21 @@ import math
 
 import numpy as np
 
+from helpers.sizing import require_memory
 from helpers.validate import as_array, check_choice, check_int, check_number
 
 __all__ = [
     "INIT_SCHEMES",
     "NORM_NAMES",
+    "NORM_POSITIONS",
     "BatchNorm1d",
     "Dropout",
     "LayerNorm",
     "RMSNorm",
     "init_std",
+    "residual_block",
     "signal_stats",
+    "signal_stats_bytes",
 ]
 
 
@@ -210,6 +215,7 @@ class Dropout(_Layer):
     """
 
     def __init__(self, p: float = 0.5):
+        # p < 0 or p > 1 is refused: it is a probability
         self.p = check_number(p, "dropout probability p", low=0, high=1)
         self.training = True
         self.mask: np.ndarray | None = None
@@ -259,7 +265,12 @@ def init_std(fan_in: int, fan_out: int, scheme: str) -> float:
 
 #: Normalisations accepted by ``signal_stats``.
 NORM_NAMES = ("none", "layernorm", "rmsnorm", "batchnorm")
+#: Where ``signal_stats`` puts the normalisation: "pre" (inside the branch,
+#: before the weights: GPT-2, LLaMA) or "post" (after the residual sum: the
+#: original 2017 Transformer).
+NORM_POSITIONS = ("pre", "post")
 _ACTIVATIONS = ("relu", "tanh")
+_FLOAT_BYTES = 8  # signal_stats works in float64
 
 
 def _make_norm(name: str, width: int):
@@ -272,6 +283,45 @@ def _make_norm(name: str, width: int):
     return None
 
 
+def residual_block(
+    x, w, *, position: str = "pre", norm: str = "layernorm", activation: str = "relu"
+) -> np.ndarray:
+    """One residual block with a fresh normalisation (γ = 1, β = 0):
+    pre-LN ``x + act(norm(x) @ w)`` or post-LN ``norm(x + act(x @ w))``.
+
+    ``x`` is (N, H) and ``w`` (H, H); this is one layer of ``signal_stats``
+    with ``residual=True``. Introduced in 08_normalization.
+    """
+    x = as_array(x, "x")
+    w = as_array(w, "w")
+    if x.ndim != 2 or w.shape != (x.shape[1], x.shape[1]):
+        raise ValueError(f"x must be (N, H) and w (H, H), got {x.shape} and {w.shape}")
+    check_choice(position, "norm_position", NORM_POSITIONS)
+    check_choice(norm, "norm", NORM_NAMES)
+    check_choice(activation, "activation", _ACTIVATIONS)
+    layer = _make_norm(norm, x.shape[1])
+    normed = layer.forward if layer is not None else (lambda v: v)
+    act = (lambda z: np.maximum(z, 0.0)) if activation == "relu" else np.tanh
+    if position == "pre":
+        return x + act(normed(x) @ w)
+    return normed(x + act(x @ w))
+
+
+def signal_stats_bytes(depth: int, width: int, batch: int, norm: str = "none") -> int:
+    """Bytes ``signal_stats`` holds at its peak (float64): every weight matrix,
+    and per layer the saved input, pre-activation, activation and residual sum
+    (plus the normalisation's output and x̂ when ``norm`` is not "none").
+    Introduced in 08_normalization."""
+    depth = check_int(depth, "depth", low=1)
+    width = check_int(width, "width", low=2)
+    batch = check_int(batch, "batch", low=2)
+    check_choice(norm, "norm", NORM_NAMES)
+    saved_per_layer = 4 + (2 if norm != "none" else 0)  # (batch, width) arrays
+    numbers = depth * width * width + depth * saved_per_layer * batch * width
+    numbers += 4 * batch * width  # input, read-out gradient, working copies
+    return numbers * _FLOAT_BYTES
+
+
 def signal_stats(
     depth: int,
     *,
@@ -282,74 +332,88 @@ def signal_stats(
     scale: float = 1.0,
     norm: str = "none",
     residual: bool = False,
+    norm_position: str = "pre",
     seed: int = 0,
 ) -> dict[str, np.ndarray]:
     """Push a random batch through a deep stack of layers and back.
 
-    Each layer computes ``f(h) = act(norm(h) @ W)`` with ``W`` drawn from
-    N(0, (scale · init_std)²); the next hidden state is ``f(h)``, or
-    ``h + f(h)`` with ``residual=True`` (the pre-norm residual block of a
-    transformer). The loss is a fixed random linear read-out of the last state.
+    Each layer's branch is ``f(u) = act(u @ W)`` with ``W`` drawn from
+    N(0, (scale · init_std)²). With ``norm_position="pre"`` (GPT-2, LLaMA) the
+    branch reads ``u = norm(h)`` and the next state is ``h + f(u)``
+    (``residual=True``) or ``f(u)``; with ``"post"`` (the 2017 Transformer) the
+    branch reads ``u = h`` and the next state is ``norm(h + f(h))`` (or
+    ``norm(f(h))``). The loss is a fixed random linear read-out of the last state.
 
     Returns a dict of arrays of length ``depth``: ``activation_std`` (std of each
     layer's output h_l), ``input_grad_norm`` (norm of dL/dh at each layer's
     input: the gradient flowing back to layer l), ``grad_norm`` (Frobenius norm
     of dL/dW_l); plus ``weights``, ``x`` and ``readout`` so tests can rebuild the
-    network in torch.
+    network in torch. ``MemoryError`` (estimate and free memory in the message)
+    before allocating when the run cannot fit (``signal_stats_bytes``).
     Introduced in 08_normalization.
     """
-    depth = check_int(depth, "depth", low=1, high=500)
-    width = check_int(width, "width", low=2, high=4096)
-    batch = check_int(batch, "batch", low=2, high=4096)
+    depth = check_int(depth, "depth", low=1)
+    width = check_int(width, "width", low=2)
+    batch = check_int(batch, "batch", low=2)
     check_choice(activation, "activation", _ACTIVATIONS)
     check_choice(init, "init scheme", INIT_SCHEMES)
     scale = check_number(scale, "scale", low=0, low_inclusive=False, high=100)
     check_choice(norm, "norm", NORM_NAMES)
+    check_choice(norm_position, "norm_position", NORM_POSITIONS)
     if not isinstance(residual, bool):
         raise TypeError(f"residual must be True or False, got {residual!r}")
-    rng = np.random.default_rng(check_int(seed, "seed", low=0))
+    seed = check_int(seed, "seed", low=0)
+    require_memory(
+        signal_stats_bytes(depth, width, batch, norm),
+        f"signal_stats(depth={depth}, width={width}, batch={batch})",
+    )
+    rng = np.random.default_rng(seed)
     std = scale * init_std(width, width, init)
     weights = [rng.normal(0.0, std, size=(width, width)) for _ in range(depth)]
     x = rng.normal(size=(batch, width))
     readout = rng.normal(size=(width,)) / math.sqrt(width)
+    result = {"weights": weights, "x": x, "readout": readout}
+    pre = norm_position == "pre"
 
     h, caches, act_std = x, [], np.empty(depth)
     with np.errstate(over="ignore", invalid="ignore"):
         for layer, w in enumerate(weights):
             norm_layer = _make_norm(norm, width)
-            u = norm_layer.forward(h) if norm_layer is not None else h
+            u = norm_layer.forward(h) if (norm_layer is not None and pre) else h
             z = u @ w  # (batch, width) @ (width, width)
             a = np.maximum(z, 0.0) if activation == "relu" else np.tanh(z)
+            total = h + a if residual else a
+            if norm_layer is not None and not pre and np.all(np.isfinite(total)):
+                total = norm_layer.forward(total)  # post-LN: after the sum
             caches.append((norm_layer, u, z, a))
-            h = h + a if residual else a
+            h = total
             act_std[layer] = h.std() if np.all(np.isfinite(h)) else np.inf
             if not np.isfinite(act_std[layer]) or act_std[layer] > 1e150:
                 act_std[layer:] = np.inf
+                inf = np.full(depth, np.inf)
                 return {
                     "activation_std": act_std,
-                    "input_grad_norm": np.full(depth, np.inf),
-                    "grad_norm": np.full(depth, np.inf),
-                    "weights": weights,
-                    "x": x,
-                    "readout": readout,
+                    "input_grad_norm": inf,
+                    "grad_norm": inf.copy(),
+                    **result,
                 }
         # loss = sum(h @ readout) / batch
         dh = np.broadcast_to(readout / batch, h.shape).copy()
         grad_norm, input_grad_norm = np.empty(depth), np.empty(depth)
         for layer in range(depth - 1, -1, -1):
             norm_layer, u, z, a = caches[layer]
-            w = weights[layer]
+            if norm_layer is not None and not pre:
+                dh = norm_layer.backward(dh)  # through the norm after the sum
             dz = dh * (z > 0) if activation == "relu" else dh * (1.0 - a * a)
             grad_norm[layer] = np.linalg.norm(u.T @ dz)
-            du = dz @ w.T
-            dprev = norm_layer.backward(du) if norm_layer is not None else du
-            dh = dh + dprev if residual else dprev
+            du = dz @ weights[layer].T
+            if norm_layer is not None and pre:
+                du = norm_layer.backward(du)
+            dh = dh + du if residual else du
             input_grad_norm[layer] = np.linalg.norm(dh)
     return {
         "activation_std": act_std,
         "input_grad_norm": input_grad_norm,
         "grad_norm": grad_norm,
-        "weights": weights,
-        "x": x,
-        "readout": readout,
+        **result,
     }

@@ -1,5 +1,5 @@
 """Optimizers written from scratch in NumPy: SGD (momentum, Nesterov), AdaGrad,
-Adam and AdamW.
+RMSProp, Adam and AdamW.
 
 Introduced in 07_optimizers. Each class updates a list of NumPy arrays in place,
 step for step the same as its ``torch.optim`` counterpart (tests compare them for
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,6 +24,9 @@ __all__ = [
     "Adam",
     "AdamW",
     "Optimizer",
+    "RMSProp",
+    "SURFACES",
+    "Surface",
     "make_optimizer",
     "state_bytes_per_param",
     "trajectory",
@@ -191,6 +195,37 @@ class AdaGrad(Optimizer):
         return list(self.sums)
 
 
+class RMSProp(Optimizer):
+    """RMSProp: like AdaGrad, but the sum of squared gradients is replaced by an
+    exponential moving average that forgets, ``s ← α·s + (1 − α)·g²``, and the
+    step is ``lr·g / (√s + eps)`` — the same update as ``torch.optim.RMSprop``
+    (no momentum, not centred). Introduced in 07_optimizers."""
+
+    def __init__(
+        self,
+        params: Sequence[np.ndarray],
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+    ):
+        super().__init__(params, lr)
+        self.alpha = check_number(alpha, "alpha", low=0, high=1, high_inclusive=False)
+        self.eps = check_number(eps, "eps", low=0, low_inclusive=False)
+        self.weight_decay = check_number(weight_decay, "weight_decay", low=0)
+        self.square_avg = [np.zeros_like(p) for p in self.params]
+
+    def _update(self, i: int, param: np.ndarray, grad: np.ndarray) -> None:
+        if self.weight_decay != 0:
+            grad = grad + self.weight_decay * param
+        self.square_avg[i] *= self.alpha
+        self.square_avg[i] += (1 - self.alpha) * grad * grad
+        param -= self.lr * grad / (np.sqrt(self.square_avg[i]) + self.eps)
+
+    def state_arrays(self) -> list[np.ndarray]:
+        return list(self.square_avg)
+
+
 class Adam(Optimizer):
     """Adam with bias correction; ``weight_decay`` is L2 added to the gradient —
     the same update as ``torch.optim.Adam``.
@@ -262,12 +297,13 @@ class AdamW(Adam):
 
 
 #: Names accepted by ``make_optimizer`` (the panel's dropdown in 07_optimizers).
-OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "adam", "adamw")
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
 
 
 def make_optimizer(name: str, params: Sequence[np.ndarray], lr: float, **kwargs):
     """Build an optimizer by name: "sgd", "momentum" (SGD, μ = 0.9 unless given),
-    "nesterov", "adagrad", "adam" or "adamw". Introduced in 07_optimizers."""
+    "nesterov", "adagrad", "rmsprop", "adam" or "adamw". Introduced in
+    07_optimizers."""
     check_choice(name, "optimizer name", OPTIMIZER_NAMES)
     if name == "sgd":
         return SGD(params, lr, **kwargs)
@@ -276,6 +312,8 @@ def make_optimizer(name: str, params: Sequence[np.ndarray], lr: float, **kwargs)
         return SGD(params, lr, nesterov=name == "nesterov", **kwargs)
     if name == "adagrad":
         return AdaGrad(params, lr, **kwargs)
+    if name == "rmsprop":
+        return RMSProp(params, lr, **kwargs)
     if name == "adam":
         return Adam(params, lr, **kwargs)
     return AdamW(params, lr, **kwargs)
@@ -286,7 +324,8 @@ def state_bytes_per_param(name: str, bytes_per_number: int = 4) -> int:
     the optimizer on a small array and counting its state arrays.
 
     ``bytes_per_number`` is 4 for FP32 state, 8 for FP64. Introduced in
-    07_optimizers (SGD 0, momentum 4, AdaGrad 4, Adam/AdamW 8 bytes in FP32).
+    07_optimizers (SGD 0, momentum 4, AdaGrad/RMSProp 4, Adam/AdamW 8 bytes in
+    FP32).
     """
     check_choice(name, "optimizer name", OPTIMIZER_NAMES)
     dtypes = {4: np.float32, 8: np.float64}
@@ -331,3 +370,46 @@ def trajectory(
             break
         path[k] = point
     return path
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A two-parameter loss with its gradient and a good plotting window.
+
+    Introduced in 07_optimizers."""
+
+    loss: Callable[[np.ndarray, np.ndarray], np.ndarray]  # vectorised f(w1, w2)
+    grad: Callable[[np.ndarray], np.ndarray]  # gradient at a point (w1, w2)
+    start: tuple[float, float]  # where every optimizer starts
+    minimum: tuple[float, float]  # the global minimum
+    xlim: tuple[float, float]  # plotting window, w1
+    ylim: tuple[float, float]  # plotting window, w2
+
+
+def _banana_grad(p: np.ndarray) -> np.ndarray:
+    return np.array(
+        [-2 * (1 - p[0]) - 40.0 * p[0] * (p[1] - p[0] ** 2), 20.0 * (p[1] - p[0] ** 2)]
+    )
+
+
+#: The loss surfaces of 07_optimizers (and its optimizer panel).
+SURFACES = {
+    # a long narrow valley: curvature 0.2 along w1, 4 along w2
+    "ravine": Surface(
+        loss=lambda x, y: 0.1 * x**2 + 2.0 * y**2,
+        grad=lambda p: np.array([0.2 * p[0], 4.0 * p[1]]),
+        start=(-4.5, 1.5),
+        minimum=(0.0, 0.0),
+        xlim=(-5.0, 5.0),
+        ylim=(-2.0, 2.0),
+    ),
+    # a curved banana-shaped valley (Rosenbrock with b = 10)
+    "banana": Surface(
+        loss=lambda x, y: (1 - x) ** 2 + 10.0 * (y - x**2) ** 2,
+        grad=_banana_grad,
+        start=(-1.5, 2.0),
+        minimum=(1.0, 1.0),
+        xlim=(-2.0, 2.0),
+        ylim=(-1.0, 3.0),
+    ),
+}

@@ -22,6 +22,7 @@ __all__ = [
     "warmup_cosine",
     "warmup_cosine_curve",
     "warmup_cosine_lambda",
+    "warmup_linear",
 ]
 
 
@@ -52,6 +53,21 @@ def warmup_cosine(
     progress = min(progress, 1.0)
     cosine = 0.5 * (1.0 + math.cos(math.pi * progress))
     return min_ratio + (1.0 - min_ratio) * cosine
+
+
+def warmup_linear(
+    step: int, warmup_steps: int, total_steps: int, min_ratio: float = 0.0
+) -> float:
+    """The learning-rate multiplier at ``step`` (0-based) of "warmup + linear
+    decay": linear warmup from 0 to 1 over ``warmup_steps`` steps, then a
+    straight line from 1 down to ``min_ratio`` at ``total_steps``, and
+    ``min_ratio`` after that (BERT's schedule). Introduced in 07_optimizers."""
+    step = check_int(step, "step", low=0)
+    _check_schedule(warmup_steps, total_steps, min_ratio)
+    if step < warmup_steps:
+        return step / max(1, warmup_steps)
+    progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+    return min_ratio + (1.0 - min_ratio) * (1.0 - progress)
 
 
 def warmup_cosine_curve(

@@ -1,9 +1,9 @@
-"""One neuron, and the 4-3-2 leaf / flower network of seed 004, in NumPy.
+"""One neuron, and the 4-3-2 leaf / flower network of 02_leaf_flower, in NumPy.
 
 Introduced in 01_neuron (``neuron``: y = f(w·x + b)) and 02_leaf_flower (the
-network: forward pass neuron by neuron and as a matrix product, the L1 loss of
-the seed, its gradient, the update "new = old − learning rate × gradient", and
-the training loop). Activations and softmax come from
+network: forward pass neuron by neuron and as a matrix product, the L1 loss,
+its gradient, the update "new = old − learning rate × gradient", and the
+training loop; ``step_network`` is 01_neuron's 2-2-1 XOR network). Activations and softmax come from
 ``helpers.scratch.activations``, the L1 loss from ``helpers.scratch.losses``.
 
 Shapes: a weight matrix is (outputs, inputs), as in ``torch.nn.Linear``:
@@ -21,10 +21,12 @@ import numpy as np
 
 from helpers.scratch.activations import get_activation, softmax
 from helpers.scratch.losses import l1_loss
-from helpers.validate import as_array, check_int, check_number
+from helpers.validate import as_array, check_choice, check_int, check_number
 
 __all__ = [
     "INPUT_SCALE",
+    "LOGIC_INPUTS",
+    "LOSSES",
     "SEED_W1",
     "SEED_W2",
     "ForwardPass",
@@ -33,6 +35,7 @@ __all__ = [
     "collapse_linear",
     "forward",
     "forward_by_hand",
+    "gradient_descent",
     "gradients",
     "init_params",
     "l1_loss_per_sample",
@@ -45,13 +48,13 @@ __all__ = [
     "seed_network",
     "sgd_step",
     "step",
+    "step_network",
     "train",
 ]
 
-#: Weights of the seed's figure (connections input → hidden): with the leaf
-#: (32, 107, 56, 11.2) they give the hidden values −26.6, 2.52, −47.1. The first
-#: row is the blue neuron's; the other rows are chosen to reproduce the seed's
-#: numbers (the seed prints only the results).
+#: Hand-picked demonstration weights (connections input → hidden), not trained:
+#: with the leaf (32, 107, 56, 11.2) they give the hidden values −26.6, 2.52,
+#: −47.1, round numbers to follow by hand in 02_leaf_flower.
 SEED_W1 = (
     (0.10, -0.29, -0.07, 0.46),
     (-0.06, 0.12, -0.14, -0.05),
@@ -62,6 +65,8 @@ SEED_W2 = (
     (0.19, 0.08, -0.12),
     (-0.14, -0.09, 0.07),
 )
+#: The four inputs of a two-input logic gate: (0, 0), (0, 1), (1, 0), (1, 1).
+LOGIC_INPUTS = ((0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0))
 #: Divide (R, G, B, volume) by this before training: every input lands in [0, 1].
 INPUT_SCALE = (255.0, 255.0, 255.0, 100.0)
 
@@ -119,7 +124,16 @@ class TinyNet:
         return sum(getattr(self, f.name).size for f in fields(self))
 
     def copy(self) -> TinyNet:
-        return TinyNet(self.W1.copy(), self.b1.copy(), self.W2.copy(), self.b2.copy())
+        return TinyNet._trusted(
+            self.W1.copy(), self.b1.copy(), self.W2.copy(), self.b2.copy()
+        )
+
+    @classmethod
+    def _trusted(cls, W1, b1, W2, b2) -> TinyNet:
+        """Build from arrays already known to fit (no validation: used in loops)."""
+        net = object.__new__(cls)
+        net.W1, net.b1, net.W2, net.b2 = W1, b1, W2, b2
+        return net
 
 
 @dataclass(frozen=True)
@@ -170,19 +184,25 @@ def collapse_linear(W1, b1, W2, b2) -> tuple[np.ndarray, np.ndarray]:
 
 def network_counts(sizes) -> dict[str, int]:
     """For a fully connected network with layer sizes like [2, 4, 4, 1]:
-    one weight per connection, one bias per non-input neuron, and the depth
-    (the number of hidden layers). Introduced in 01_neuron."""
+    one weight per connection, one bias per non-input neuron, the number of
+    weight layers ("a 3-layer network": what depth counts) and of hidden layers
+    (one fewer). Introduced in 01_neuron."""
     if isinstance(sizes, str) or not hasattr(sizes, "__len__"):
         raise TypeError(f"sizes must be a list of layer sizes, got {sizes!r}")
     sizes = [check_int(s, "layer size", low=1) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes needs an input and an output layer, got {sizes}")
     weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
-    return {"weights": weights, "biases": sum(sizes[1:]), "depth": len(sizes) - 2}
+    return {
+        "weights": weights,
+        "biases": sum(sizes[1:]),
+        "layers": len(sizes) - 1,
+        "hidden_layers": len(sizes) - 2,
+    }
 
 
 def seed_network() -> TinyNet:
-    """The seed's worked example: its weights, every bias 0."""
+    """The worked example of 02_leaf_flower: the hand-picked weights, biases 0."""
     return TinyNet(SEED_W1, np.zeros(3), SEED_W2, np.zeros(2))
 
 
@@ -248,15 +268,19 @@ def one_hot(y, n_classes: int = 2) -> np.ndarray:
     return np.eye(n_classes)[y]
 
 
-def forward(net: TinyNet, X, activation: str = "relu") -> ForwardPass:
-    """The forward pass as matrix products: h = f(X·W1ᵀ + b1), z = h·W2ᵀ + b2."""
-    net = _check_net(net)
-    X = _inputs(net, X)  # (N, n_in)
-    f = get_activation(activation).function
+def _forward(net: TinyNet, X: np.ndarray, f) -> ForwardPass:
+    """The forward pass on checked inputs (no validation: called in loops)."""
     hidden_pre = X @ net.W1.T + net.b1  # (N, n_in) @ (n_in, n_hidden) -> (N, n_hidden)
     hidden = f(hidden_pre)
     logits = hidden @ net.W2.T + net.b2  # (N, n_hidden) @ (n_hidden, n_out)
     return ForwardPass(hidden_pre, hidden, logits, softmax(logits, axis=-1))
+
+
+def forward(net: TinyNet, X, activation: str = "relu") -> ForwardPass:
+    """The forward pass as matrix products: h = f(X·W1ᵀ + b1), z = h·W2ᵀ + b2."""
+    net = _check_net(net)
+    X = _inputs(net, X)  # (N, n_in)
+    return _forward(net, X, get_activation(activation).function)
 
 
 def forward_by_hand(net: TinyNet, x, activation: str = "relu") -> tuple[list, list]:
@@ -285,7 +309,7 @@ def forward_by_hand(net: TinyNet, x, activation: str = "relu") -> tuple[list, li
 
 
 def l1_loss_per_sample(probs, targets) -> np.ndarray:
-    """Σ_k |target_k − prob_k| for every row: the seed's L1 loss, shape (N,)."""
+    """Σ_k |target_k − prob_k| for every row: the L1 loss of 02_leaf_flower, shape (N,)."""
     probs = as_array(probs, "probs", ndim=2)
     targets = as_array(targets, "targets", ndim=2)
     return np.array(
@@ -293,36 +317,66 @@ def l1_loss_per_sample(probs, targets) -> np.ndarray:
     )
 
 
+LOSSES = ("l1", "cross_entropy")
+
+
+def _loss(net: TinyNet, X: np.ndarray, targets: np.ndarray, f) -> float:
+    """Average L1 loss on checked inputs; ``targets`` are one-hot rows."""
+    probs = _forward(net, X, f).probs
+    return float(np.abs(targets - probs).sum() / X.shape[0])
+
+
 def loss(net: TinyNet, X, y, activation: str = "relu") -> float:
-    """The average over the rows of the seed's L1 loss (the "average loss")."""
+    """The average over the rows of the L1 loss Σ_k |target_k − prob_k|
+    (the "average loss" of 02_leaf_flower)."""
     net = _check_net(net)
     X = _inputs(net, X)
     y = _labels(net.sizes[2], y, X.shape[0])
-    probs = forward(net, X, activation).probs
     targets = np.eye(net.sizes[2])[y]
-    return l1_loss(probs, targets, reduction="sum") / X.shape[0]
+    return _loss(net, X, targets, get_activation(activation).function)
 
 
-def gradients(net: TinyNet, X, y, activation: str = "relu") -> TinyNet:
-    """d(average L1 loss)/d(every parameter), by backpropagation (05_backprop
-    explains how); returned with the shapes of ``net``."""
-    net = _check_net(net)
-    X = _inputs(net, X)
-    y = _labels(net.sizes[2], y, X.shape[0])
-    act = get_activation(activation)
-    fp = forward(net, X, activation)
+def _gradients(net: TinyNet, X: np.ndarray, targets: np.ndarray, act, which: str):
+    """Backpropagation on checked inputs (no validation: called in loops)."""
+    fp = _forward(net, X, act.function)
     n = X.shape[0]
-    targets = np.eye(net.sizes[2])[y]
-    d_probs = np.sign(fp.probs - targets) / n  # (N, n_out)
-    # softmax backward: dz = p ⊙ (dp − Σ_k dp_k p_k)
-    d_logits = fp.probs * (d_probs - np.sum(d_probs * fp.probs, 1, keepdims=True))
+    if which == "cross_entropy":  # d(mean CE)/d logits = (p − one-hot) / N
+        d_logits = (fp.probs - targets) / n
+    else:
+        d_probs = np.sign(fp.probs - targets) / n  # (N, n_out)
+        # softmax backward: dz = p ⊙ (dp − Σ_k dp_k p_k)
+        d_logits = fp.probs * (d_probs - np.sum(d_probs * fp.probs, 1, keepdims=True))
     dW2 = d_logits.T @ fp.hidden  # (n_out, N) @ (N, n_hidden)
     db2 = d_logits.sum(0)
     d_hidden = d_logits @ net.W2  # (N, n_out) @ (n_out, n_hidden)
     d_pre = d_hidden * act.derivative(fp.hidden_pre)
     dW1 = d_pre.T @ X  # (n_hidden, N) @ (N, n_in)
     db1 = d_pre.sum(0)
-    return TinyNet(dW1, db1, dW2, db2)
+    return TinyNet._trusted(dW1, db1, dW2, db2)
+
+
+def gradients(
+    net: TinyNet, X, y, activation: str = "relu", *, loss: str = "l1"
+) -> TinyNet:
+    """d(average loss)/d(every parameter), by backpropagation (05_backprop
+    explains how); returned with the shapes of ``net``.
+
+    ``loss="l1"`` (the default) is the L1 loss on the probabilities used in
+    02_leaf_flower; ``loss="cross_entropy"`` is the mean of −ln p(correct class)
+    (06_loss_functions), whose gradient for the logits is (p − one-hot) / N.
+    """
+    net = _check_net(net)
+    X = _inputs(net, X)
+    y = _labels(net.sizes[2], y, X.shape[0])
+    check_choice(loss, "loss", LOSSES)
+    targets = np.eye(net.sizes[2])[y]
+    return _gradients(net, X, targets, get_activation(activation), loss)
+
+
+def _sgd_step(net: TinyNet, grads: TinyNet, lr: float) -> TinyNet:
+    return TinyNet._trusted(
+        *(getattr(net, f.name) - lr * getattr(grads, f.name) for f in fields(net))
+    )
 
 
 def sgd_step(net: TinyNet, grads: TinyNet, lr: float) -> TinyNet:
@@ -331,9 +385,7 @@ def sgd_step(net: TinyNet, grads: TinyNet, lr: float) -> TinyNet:
     if grads.sizes != net.sizes:
         raise ValueError(f"grads sizes {grads.sizes} do not match net {net.sizes}")
     lr = check_number(lr, "lr", low=0.0, low_inclusive=False)
-    return TinyNet(
-        *(getattr(net, f.name) - lr * getattr(grads, f.name) for f in fields(net))
-    )
+    return _sgd_step(net, grads, lr)
 
 
 def accuracy(net: TinyNet, X, y, activation: str = "relu") -> float:
@@ -341,7 +393,8 @@ def accuracy(net: TinyNet, X, y, activation: str = "relu") -> float:
     net = _check_net(net)
     X = _inputs(net, X)
     y = _labels(net.sizes[2], y, X.shape[0])
-    return float(np.mean(forward(net, X, activation).logits.argmax(1) == y))
+    f = get_activation(activation).function
+    return float(np.mean(_forward(net, X, f).logits.argmax(1) == y))
 
 
 def train(
@@ -349,15 +402,58 @@ def train(
 ) -> tuple[TinyNet, list[float]]:
     """Full-batch gradient descent: each step = forward, loss, gradients, update.
 
-    Returns the trained network and the average loss before every step.
+    Returns the trained network and the average loss before every step. The
+    inputs are validated once here; the loop runs on the checked arrays.
     """
     net = _check_net(net)
     X = _inputs(net, X)
     y = _labels(net.sizes[2], y, X.shape[0])
-    check_number(lr, "lr", low=0.0, low_inclusive=False)
+    lr = check_number(lr, "lr", low=0.0, low_inclusive=False)
     steps = check_int(steps, "steps", low=0)
+    act = get_activation(activation)
+    targets = np.eye(net.sizes[2])[y]
     history = []
     for _ in range(steps):
-        history.append(loss(net, X, y, activation))
-        net = sgd_step(net, gradients(net, X, y, activation), lr)
+        history.append(_loss(net, X, targets, act.function))
+        net = _sgd_step(net, _gradients(net, X, targets, act, "l1"), lr)
     return net, history
+
+
+def gradient_descent(grad, w0: float, lr: float, steps: int) -> list[float]:
+    """Gradient descent on one number: w ← w − lr · grad(w), ``steps`` times.
+
+    ``grad`` is the derivative of the loss (a function of one float). Returns
+    every w visited, starting with ``w0`` (``steps + 1`` values). Introduced in
+    02_leaf_flower (exercise: the loss (w − 3)², whose gradient is 2(w − 3)).
+    """
+    if not callable(grad):
+        raise TypeError(f"grad must be a function of w, got {type(grad).__name__}")
+    w = check_number(w0, "w0")
+    lr = check_number(lr, "lr", low=0.0, low_inclusive=False)
+    steps = check_int(steps, "steps", low=0)
+    path = [w]
+    for _ in range(steps):
+        w = w - lr * float(grad(w))
+        path.append(w)
+    return path
+
+
+def step_network(X, W1, b1, W2, b2) -> np.ndarray:
+    """A two-layer network of step (threshold) neurons: step(step(X·W1ᵀ + b1)·W2ᵀ
+    + b2). ``X`` is (N, n_in), ``W1`` (n_hidden, n_in), ``W2`` (n_out, n_hidden);
+    returns (N, n_out) zeros and ones. Introduced in 01_neuron (XOR with 2-2-1)."""
+    X = as_array(X, "X", ndim=2)
+    W1 = as_array(W1, "W1", ndim=2)
+    b1 = as_array(b1, "b1", ndim=1)
+    W2 = as_array(W2, "W2", ndim=2)
+    b2 = as_array(b2, "b2", ndim=1)
+    if X.shape[1] != W1.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} inputs per row but W1 is {W1.shape}")
+    if b1.shape != (W1.shape[0],) or W2.shape[1] != W1.shape[0]:
+        raise ValueError(
+            f"layers do not chain: W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}"
+        )
+    if b2.shape != (W2.shape[0],):
+        raise ValueError(f"b2 must have shape ({W2.shape[0]},), got {b2.shape}")
+    hidden = step(X @ W1.T + b1)  # (N, n_in) @ (n_in, n_hidden)
+    return step(hidden @ W2.T + b2)  # (N, n_hidden) @ (n_hidden, n_out)

@@ -1,9 +1,8 @@
 """Panels of 03_activations: an activation explorer with a depth slider, and a
 universal-approximation panel (fit a curve with N hidden ReLU units).
 
-The computations are plain functions (``gradient_through_depth``,
-``relu_kinks``, ``fit_relu_units``), tested on their own; the panels only call
-them and move their artists. Introduced in 03_activations.
+The computations live in ``helpers.scratch.depth``; the panels only call them and
+move their artists. Introduced in 03_activations.
 """
 
 from __future__ import annotations
@@ -13,108 +12,22 @@ import numpy as np
 
 from helpers.plotting import COLORS
 from helpers.scratch.activations import ACTIVATIONS, get_activation, relu
-from helpers.validate import as_array, check_choice, check_int, check_number
+from helpers.scratch.depth import (
+    TARGETS,
+    X_HIGH,
+    X_LOW,
+    fit_relu_units,
+    gradient_through_depth,
+    matched_init,
+    max_abs_derivative,
+)
+from helpers.validate import check_choice
 from helpers.widgets import BenchCase, Panel
 
-__all__ = [
-    "ActivationPanel",
-    "TARGETS",
-    "UniversalApproximationPanel",
-    "bench_cases",
-    "fit_relu_units",
-    "gradient_through_depth",
-    "max_abs_derivative",
-    "relu_kinks",
-]
+__all__ = ["ActivationPanel", "UniversalApproximationPanel", "bench_cases"]
 
 #: Activations offered by the panels (every registered one but the identity).
 PANEL_ACTIVATIONS = tuple(name for name in ACTIVATIONS if name != "identity")
-
-#: Target curves for the universal-approximation panel, on x in [-3, 3].
-TARGETS = {
-    "sin(2x)": lambda x: np.sin(2.0 * x),
-    "exp(-x^2)": lambda x: np.exp(-x * x),
-    "sin(x) + 0.5 sin(3x)": lambda x: np.sin(x) + 0.5 * np.sin(3.0 * x),
-    "|x| - 1": lambda x: np.abs(x) - 1.0,
-}
-X_LOW, X_HIGH = -3.0, 3.0
-
-
-def max_abs_derivative(name: str, x_range: float = 10.0) -> float:
-    """max |f'(x)| over [-x_range, x_range] (on a fine grid).
-
-    Introduced in 03_activations (sigmoid: 0.25, tanh: 1, ReLU: 1)."""
-    x_range = check_number(x_range, "x_range", low=0.1, high=1e3)
-    _, df = get_activation(name)
-    grid = np.linspace(-x_range, x_range, 20001)  # contains 0
-    return float(np.max(np.abs(df(grid))))
-
-
-def gradient_through_depth(
-    name: str, depth: int, *, width: int = 32, seed: int = 0
-) -> np.ndarray:
-    """Gradient norms in a deep, narrow random network, layer by layer.
-
-    The network: h_0 is a random input of ``width`` numbers; layer k computes
-    z_k = W_k h_(k-1), h_k = f(z_k), with W_k ~ N(0, 1/width) (so the linear part
-    alone neither grows nor shrinks a vector, on average). A unit-norm gradient
-    arrives at the top and flows down by the chain rule,
-    g_(k-1) = W_k^T (f'(z_k) * g_k). Returns ``[|g_0|, |g_1|, ..., |g_depth|]``
-    (``|g_depth| = 1``): how much of the signal reaches each layer's input.
-    Deterministic for a given ``seed``. Introduced in 03_activations.
-    """
-    f, df = get_activation(name)
-    depth = check_int(depth, "depth", low=1, high=200)
-    width = check_int(width, "width", low=1, high=1024)
-    seed = check_int(seed, "seed", low=0)
-    rng = np.random.default_rng(seed)
-    weights = rng.normal(0.0, 1.0 / np.sqrt(width), size=(depth, width, width))
-    h = rng.normal(size=width)
-    pre_activations = []
-    for w in weights:  # forward
-        z = w @ h
-        pre_activations.append(z)
-        h = f(z)
-    g = np.full(width, 1.0 / np.sqrt(width))  # unit-norm gradient at the top
-    norms = [1.0]
-    for w, z in zip(weights[::-1], pre_activations[::-1], strict=True):  # backward
-        g = w.T @ (df(z) * g)
-        norms.append(float(np.linalg.norm(g)))
-    return np.array(norms[::-1])
-
-
-def relu_kinks(n_units: int, low: float = X_LOW, high: float = X_HIGH) -> np.ndarray:
-    """The kinks k_i of ``n_units`` ReLU units relu(x - k_i), evenly spaced:
-    the first at ``low``, then every (high - low) / n_units.
-
-    Introduced in 03_activations."""
-    n_units = check_int(n_units, "n_units", low=1, high=1000)
-    low = check_number(low, "low")
-    high = check_number(high, "high", low=low, low_inclusive=False)
-    return np.linspace(low, high, n_units, endpoint=False)
-
-
-def fit_relu_units(x, y, n_units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fit y ≈ c + Σ_i v_i · relu(x - k_i) with ``n_units`` hidden ReLU units.
-
-    A network with one hidden layer: hidden unit i has weight 1 and bias -k_i
-    (kinks evenly spaced over the range of ``x``, see ``relu_kinks``); only the
-    output layer (v, c) is fitted, by least squares, so a fit takes well under a
-    millisecond. Returns ``(y_hat, output_weights, kinks)`` where
-    ``output_weights = [c, v_1, ..., v_N]``. Introduced in 03_activations.
-    """
-    x = as_array(x, "x", ndim=1)
-    y = as_array(y, "y", ndim=1)
-    if x.shape != y.shape:
-        raise ValueError(
-            f"x and y must have the same shape, got {x.shape} and {y.shape}"
-        )
-    if x.size < 2 or x.min() == x.max():
-        raise ValueError("x must hold at least two different values")
-    kinks = relu_kinks(n_units, x.min(), x.max())
-    features = np.column_stack([np.ones_like(x), relu(x[:, None] - kinks[None, :])])
-    output_weights, *_ = np.linalg.lstsq(features, y, rcond=None)
-    return features @ output_weights, output_weights, kinks
 
 
 class ActivationPanel(Panel):
@@ -157,6 +70,8 @@ class ActivationPanel(Panel):
         self.fig.set_layout_engine("none")
         left.set_position([0.07, 0.17, 0.385, 0.74])  # [x0, y0, width, height]
         right.set_position([0.595, 0.17, 0.38, 0.74])
+        self.moving = [self.f_line, self.df_line, self.norm_line, self.bound_line,
+                       left.title, right.title]  # fmt: skip
         self._finish()
 
     def update(self) -> None:
@@ -186,14 +101,15 @@ class ActivationPanel(Panel):
         self.bound_line.set_data(layers, log_bound)
         low = min(log_norms.min(), log_bound.min())
         high = max(log_norms.max(), log_bound.max())
-        right.set_xlim(-0.5, depth + 0.5)
-        right.set_ylim(low - 0.5, high + 0.5)
+        # limits in steps (5 layers, whole powers of ten): most moves keep the axes
+        right.set_xlim(-0.5, 5 * -(-depth // 5) + 0.5)
+        right.set_ylim(np.floor(low - 0.5), np.ceil(high + 0.5))
         right.set_title(f"{depth} layers: |g_k| (dots), max|f'|^n (dotted)", fontsize=9)
         self.set_readout(
             f"{name}: f'(0) = {float(df(0.0)):.4g}, max|f'| = {best:.4g}, "
             f"max|f'|^{depth} = {best**depth:.3g}\n"
             f"gradient norm reaching the input after {depth} layers: {norms[0]:.3g} "
-            f"(width 32, weights ~ N(0, 1/32), fixed seed)"
+            f"(width 32, {matched_init(name)} init, fixed seed)"
         )
 
 
@@ -233,6 +149,8 @@ class UniversalApproximationPanel(Panel):
         # fixed margins, wide enough for every state: no re-layout on each move
         self.fig.set_layout_engine("none")
         ax.set_position([0.08, 0.15, 0.9, 0.77])  # [x0, y0, width, height]
+        self.moving = [*self.unit_lines, self.target_line, self.fit_line,
+                       self.kink_marks, ax.title, ax.get_legend()]  # fmt: skip
         self._finish()
 
     def update(self) -> None:
@@ -243,7 +161,8 @@ class UniversalApproximationPanel(Panel):
         rmse = float(np.sqrt(np.mean((y_hat - y) ** 2)))
         self.target_line.set_data(self.x, y)
         self.fit_line.set_data(self.x, y_hat)
-        low, high = min(y.min(), y_hat.min()), max(y.max(), y_hat.max())
+        # limits from the target only: moving N keeps the axes (and a fast redraw)
+        low, high = float(y.min()), float(y.max())
         self.kink_marks.set_data(kinks, np.full(n, low - 0.1 * (high - low)))
         # partial sums c + sum_{j <= i} v_j relu(x - k_j): each new unit bends
         # the broken line at its own kink and leaves everything left of it alone
@@ -255,7 +174,7 @@ class UniversalApproximationPanel(Panel):
             if visible:
                 partial = partial + weights[i + 1] * relu(self.x - kinks[i])
                 line.set_data(self.x, partial)
-        pad = 0.15 * (high - low + 1e-9)
+        pad = 0.25 * (high - low + 1e-9)
         self.ax.set_ylim(low - pad, high + pad)
         self.ax.set_title(f"{n} hidden ReLU unit(s): RMSE = {rmse:.4f}")
         self.set_readout(

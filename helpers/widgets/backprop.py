@@ -1,5 +1,7 @@
 """Panels of 05_backprop: forward values and gradients on a small network, and
-gradient norms through depth for sigmoid vs ReLU. Introduced in 05_backprop.
+gradient norms through depth for sigmoid vs ReLU. The numbers come from
+``helpers.scratch.backprop_net`` and ``helpers.scratch.depth``; this module only
+arranges controls and artists. Introduced in 05_backprop.
 """
 
 from __future__ import annotations
@@ -9,51 +11,16 @@ import numpy as np
 
 from helpers.plotting import COLORS
 from helpers.plotting.backprop import NetworkDiagram
-from helpers.scratch.mlp import MLP, layer_gradient_norms
-from helpers.validate import check_choice, check_number
+from helpers.scratch.backprop_net import (  # _net: for tests not yet moved to core
+    HIDDEN_ACTIVATIONS,
+    LAYER_SIZES,
+    _net,  # noqa: F401
+    network_state,
+)
+from helpers.scratch.depth import vanishing_norms
 from helpers.widgets import BenchCase, Panel
 
-__all__ = [
-    "BackpropGraphPanel",
-    "VanishingGradientPanel",
-    "bench_cases",
-    "network_state",
-    "vanishing_norms",
-]
-
-LAYER_SIZES = (2, 3, 1)
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu")
-_NETS: dict[str, MLP] = {}
-
-
-def _net(activation: str) -> MLP:
-    check_choice(activation, "activation", HIDDEN_ACTIVATIONS)
-    if activation not in _NETS:  # same seed → the same weights for every activation
-        _NETS[activation] = MLP(
-            list(LAYER_SIZES), activation, "sigmoid", init="standard", seed=4
-        )
-    return _NETS[activation]
-
-
-def network_state(x1: float, x2: float, target: float, activation: str = "sigmoid"):
-    """Forward and backward pass of the 2-3-1 panel network on one input, with the
-    loss L = ½(y − target)². Returns a dict with ``values`` (activations per layer),
-    ``node_grads`` (dL/dx for the inputs, dL/dz for the neurons), ``weights``,
-    ``weight_grads`` and ``loss``. Introduced in 05_backprop."""
-    x = np.array([[check_number(x1, "x1"), check_number(x2, "x2")]])
-    target = check_number(target, "target", low=0.0, high=1.0)
-    net = _net(activation)
-    y = net.forward(x)
-    grads = net.backward(y - target)  # dL/dy for L = ½(y − t)²
-    hidden = net._cache[0][1][0]  # the hidden activations of the one example
-    return {
-        "values": [x[0], hidden, y[0]],
-        "node_grads": [grads.input[0], grads.biases[0], grads.biases[1]],  # δ = dL/dz
-        "weights": net.weights,
-        "weight_grads": grads.weights,
-        "loss": 0.5 * float((y[0, 0] - target) ** 2),
-        "output": float(y[0, 0]),
-    }
+__all__ = ["BackpropGraphPanel", "VanishingGradientPanel", "bench_cases"]
 
 
 class BackpropGraphPanel(Panel):
@@ -79,6 +46,7 @@ class BackpropGraphPanel(Panel):
             "a = value (forward),  g = dL/dz (backward; dL/dx at the inputs)",
             fontsize=9,
         )
+        self.moving = [*self.ax.lines, *self.ax.texts]  # every edge and label
         self._finish()
         self.fig.set_layout_engine("none")  # freeze the first layout: faster redraws
 
@@ -107,15 +75,6 @@ class BackpropGraphPanel(Panel):
         )
 
 
-def vanishing_norms(depth: int) -> dict[str, np.ndarray]:
-    """Per-layer ‖∂L/∂W‖ for sigmoid (Xavier init) and ReLU (He init) networks of
-    ``depth`` layers, width 32. Introduced in 05_backprop."""
-    return {
-        "sigmoid (Xavier init)": layer_gradient_norms(depth, "sigmoid", init="xavier"),
-        "ReLU (He init)": layer_gradient_norms(depth, "relu", init="he"),
-    }
-
-
 class VanishingGradientPanel(Panel):
     """Depth slider → per-layer gradient norms of a sigmoid and a ReLU network.
     Introduced in 05_backprop."""
@@ -134,6 +93,7 @@ class VanishingGradientPanel(Panel):
         self.ax.set_ylabel(r"$\|\partial L / \partial W_l\|$")
         self.ax.legend(loc="lower right", fontsize=8)
         self.ax.grid(alpha=0.3)
+        self.moving = [*self.lines.values(), self.ax.get_legend()]
         self._finish()
         self.fig.set_layout_engine("none")  # freeze the first layout: faster redraws
 
@@ -144,8 +104,10 @@ class VanishingGradientPanel(Panel):
         for label, values in norms.items():
             self.lines[label].set_data(layers, values)
         everything = np.concatenate(list(norms.values()))
-        self.ax.set_xlim(0.5, depth + 0.5)
-        self.ax.set_ylim(everything.min() / 3, everything.max() * 3)
+        # limits in steps (5 layers, whole decades): most moves keep the axes
+        self.ax.set_xlim(0.5, 5 * -(-depth // 5) + 0.5)
+        low = 10.0 ** np.floor(np.log10(everything.min() / 2))
+        self.ax.set_ylim(low, 10.0 ** np.ceil(np.log10(everything.max() * 2)))
         parts = [
             f"{label}: first/last = {v[0] / v[-1]:.2e}" for label, v in norms.items()
         ]

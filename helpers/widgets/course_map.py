@@ -7,13 +7,9 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
+from helpers.course import NOTEBOOKS, PIPELINE, notebook_file
 from helpers.plotting import COLORS
-from helpers.plotting.course_map import (
-    NOTEBOOKS,
-    PIPELINE,
-    notebook_file,
-    plot_pipeline,
-)
+from helpers.plotting.course_map import plot_pipeline
 from helpers.validate import check_choice, check_number
 from helpers.widgets import BenchCase, Panel
 
@@ -51,6 +47,7 @@ class WidgetCheckPanel(Panel):
         self.ax.set_xlabel("x")
         self.ax.set_ylabel("y")
         self.ax.grid(alpha=0.3)
+        self.moving = [self.line, self.ax.title]
         self._finish()
         self.fig.set_layout_engine("none")  # keep the first layout: faster redraws
 
@@ -97,6 +94,8 @@ class PipelinePanel(Panel):
             description="stage",
             layout=widgets.Layout(width="600px"),
         )
+        # the boxes change colour; their labels are drawn over them
+        self.moving = [*self.boxes.values(), *self.ax.texts]
         self._finish()
         self.fig.set_layout_engine("none")  # keep the first layout: faster redraws
 

@@ -1,50 +1,28 @@
 """Panel of 13_train_a_tiny_llm: type a prompt, set the sampling knobs, read the
-model's continuation."""
+model's continuation (computed in steps by ``helpers.sampling.stream_text``: a move
+shows the next-token bars and the first tokens at once, the rest follows while the
+kernel stays free)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import ipywidgets as widgets
 import numpy as np
 import torch
 
 from helpers.plotting import COLORS
-from helpers.sampling import make_sampler, next_token_probs
-from helpers.transformer import Decoder, generate
-from helpers.validate import check_int
+from helpers.sampling import (  # continue_text: for tests not yet moved to core
+    continue_text,  # noqa: F401
+    next_token_probs,
+    stream_text,
+)
+from helpers.transformer import Decoder
 from helpers.widgets import BenchCase, Panel
 
-__all__ = ["GenerationPanel", "bench_cases", "continue_text"]
+__all__ = ["GenerationPanel", "bench_cases"]
 
 _TOP = 10  # bars shown: the 10 most likely next tokens
-
-
-def continue_text(
-    model: Decoder,
-    tokenizer,
-    prompt: str,
-    *,
-    max_new_tokens: int = 60,
-    temperature: float = 0.8,
-    top_k: int | None = None,
-    top_p: float | None = None,
-    seed: int = 0,
-) -> str:
-    """The model's continuation of ``prompt`` (the new text only).
-
-    Unknown characters raise ``ValueError`` naming them; an empty prompt is
-    refused. Introduced in 13_train_a_tiny_llm.
-    """
-    if not isinstance(prompt, str) or prompt == "":
-        raise ValueError("type a prompt of at least one character")
-    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", low=1, high=2000)
-    ids = tokenizer.encode(prompt)  # ValueError for characters outside the vocabulary
-    device = next(model.parameters()).device
-    idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
-    sampler = make_sampler(
-        temperature, top_k, top_p, generator=torch.Generator().manual_seed(seed)
-    )
-    out = generate(model, idx, max_new_tokens, sample=sampler)  # (1, T + new)
-    return tokenizer.decode(out[0, len(ids) :].tolist())
 
 
 class GenerationPanel(Panel):
@@ -52,11 +30,18 @@ class GenerationPanel(Panel):
     next-token distribution after the prompt. Introduced in 13_train_a_tiny_llm.
     """
 
+    #: New tokens per step of the continuation: a step stays within a slider
+    #: move's time budget even for 13's CPU model (a few ms per token); fixed, so
+    #: the text does not depend on the machine's speed.
+    TOKENS_PER_STEP = 6
+
     def __init__(self, model: Decoder, tokenizer, prompt: str = "", *, seed: int = 0):
         super().__init__(figsize=(6.0, 2.6))
         if not isinstance(model, Decoder):
             raise TypeError(f"model must be a Decoder, got {type(model).__name__}")
         self.model, self.tokenizer, self.seed = model, tokenizer, seed
+        self.text, self._next, self._stream, self._job = "", "", None, 0
+        self._steps = 0
         prompt = prompt or tokenizer.chars[0]
         c = self.controls
         c["prompt"] = widgets.Text(
@@ -109,6 +94,7 @@ class GenerationPanel(Panel):
         self.ax.set_xlabel("next-token rank (characters listed below)")
         self.ax.set_ylabel("probability")
         self.ax.legend(fontsize=7, loc="upper right")
+        self.moving = [*self.bars_all, *self.bars, self.ax.get_legend()]
         self._finish()
         self.fig.set_layout_engine("none")
 
@@ -123,14 +109,20 @@ class GenerationPanel(Panel):
 
     def update(self) -> None:
         prompt, s = self.controls["prompt"].value, self.settings()
-        text = continue_text(
+        # the continuation comes in steps of TOKENS_PER_STEP tokens: the first now,
+        # the others from the kernel's event loop (each a short callback), so a
+        # long continuation never blocks the kernel; a new move drops the old one
+        self._stream = stream_text(
             self.model,
             self.tokenizer,
             prompt,
             max_new_tokens=self.controls["length"].value,
             seed=self.seed,
+            tokens_per_step=self.TOKENS_PER_STEP,
             **s,
         )
+        self._job += 1
+        self.text, self._steps = next(self._stream), 1
         ids = torch.tensor(
             [self.tokenizer.encode(prompt)[-self.model.config.context_length :]]
         )
@@ -144,10 +136,69 @@ class GenerationPanel(Panel):
             bar.set_height(value)
         for bar, value in zip(self.bars, probs[order].tolist(), strict=False):
             bar.set_height(value)
-        shown = ", ".join(
+        self._next = ", ".join(
             f"#{i + 1} {self.tokenizer.decode([int(t)])!r}" for i, t in enumerate(order)
         )
-        self.set_readout(f"{prompt}{text}\n\nmost likely next: {shown}")
+        self._show_text()
+        self._continue_later(self._job)
+
+    def _show_text(self) -> None:
+        prompt, length = self.controls["prompt"].value, self.controls["length"].value
+        made = min(self._steps * self.TOKENS_PER_STEP, length)
+        progress = (
+            f"\n[generating: {made} of {length} tokens so far]"
+            if self._stream is not None and made < length
+            else ""
+        )
+        self.set_readout(
+            f"{prompt}{self.text}{progress}\n\nmost likely next: {self._next}"
+        )
+
+    def _step(self) -> bool:
+        """One more step of the continuation; False once it is complete."""
+        if self._stream is None:
+            return False
+        try:
+            with self.compute_threads():
+                self.text = next(self._stream)
+            self._steps += 1
+        except StopIteration:
+            self._stream = None
+        self._show_text()
+        return self._stream is not None
+
+    def _continue_later(self, job: int) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (tests, site builder): see settle()
+            return
+
+        def step() -> None:
+            if job != self._job:
+                return  # a newer move replaced this continuation
+            try:
+                more = self._step()
+            except Exception as exc:  # shown, never raised into the event loop
+                self._stream = None
+                self.status.value = f"⚠️ {type(exc).__name__}: {exc}"
+                return
+            if more:
+                loop.call_soon(step)
+
+        loop.call_soon(step)
+
+    def site_grid(self) -> dict[str, list]:
+        """Greedy to wild, with and without top-k / top-p (prompt and length fixed)."""
+        return {
+            "temperature": [0.0, 0.5, 0.8, 1.2, 2.0],
+            "top_k": [0, 5],
+            "top_p": [1.0, 0.5],
+        }
+
+    def settle(self) -> None:
+        """Finish the continuation now (the static site and tests call this)."""
+        while self._step():
+            pass
 
 
 def bench_cases() -> list[BenchCase]:
@@ -178,7 +229,7 @@ def bench_cases() -> list[BenchCase]:
                 "top_k": [5],
                 "top_p": [0.5],
                 "prompt": ["the model", "zebra"],
-                "length": [20],
+                "length": [20, 300],
             },
         )
     ]

@@ -1,35 +1,24 @@
 """Panels of 14_inference_and_kv_cache: sampling knobs on one distribution, and
-the paged vs contiguous KV-cache allocation simulator."""
+the paged vs contiguous KV-cache allocation simulator. The example distribution
+and the allocation runs are ``helpers.sampling``; this module only draws them."""
 
 from __future__ import annotations
-
-import random
 
 import ipywidgets as widgets
 import torch
 
 from helpers.plotting.inference import draw_distribution, draw_memory_maps
 from helpers.sampling import (
-    ContiguousKVAllocator,
-    PagedKVAllocator,
+    EXAMPLE_LOGITS,
+    EXAMPLE_WORDS,
+    allocate_both,
     next_token_probs,
+    random_lengths,
 )
 from helpers.validate import check_int
 from helpers.widgets import BenchCase, Panel
 
-__all__ = [
-    "EXAMPLE_LOGITS",
-    "allocate_both",
-    "EXAMPLE_WORDS",
-    "PagedAllocationPanel",
-    "SamplingPanel",
-    "bench_cases",
-    "random_lengths",
-]
-
-#: Next-word candidates after "The cat sat on the" and made-up logits for them.
-EXAMPLE_WORDS = ("mat", "sofa", "floor", "roof", "table", "bed", "moon", "piano")
-EXAMPLE_LOGITS = torch.tensor([3.0, 2.2, 2.0, 1.2, 1.0, 0.6, -0.5, -1.0])
+__all__ = ["PagedAllocationPanel", "SamplingPanel", "bench_cases"]
 
 
 def _entropy(probs: torch.Tensor) -> float:
@@ -63,6 +52,7 @@ class SamplingPanel(Panel):
             EXAMPLE_WORDS,
             title='next word after "The cat sat on the"',
         )
+        self.moving = [*self.bars, self.ax.get_legend()]
         self._finish()
         self.fig.set_layout_engine("none")
 
@@ -83,35 +73,6 @@ class SamplingPanel(Panel):
             f"largest probability: {float(probs.max()):.3f}   "
             f"entropy: {_entropy(probs):.3f} nats"
         )
-
-
-def random_lengths(n_requests: int, max_seq_len: int, seed: int = 0) -> list[int]:
-    """Final lengths of ``n_requests`` requests, uniform in 1 … max_seq_len
-    (a seeded, reproducible draw). Introduced in 14_inference_and_kv_cache."""
-    n_requests = check_int(n_requests, "n_requests", low=1)
-    max_seq_len = check_int(max_seq_len, "max_seq_len", low=1)
-    rng = random.Random(seed)
-    return [rng.randint(1, max_seq_len) for _ in range(n_requests)]
-
-
-def allocate_both(lengths, max_seq_len: int, block_size: int, capacity: int):
-    """Store requests of ``lengths`` in both allocators with ``capacity`` slots,
-    admitting them in order while they fit; returns (contiguous, paged, admitted
-    counts). Introduced in 14_inference_and_kv_cache."""
-    contiguous = ContiguousKVAllocator(capacity, max_seq_len)
-    paged = PagedKVAllocator(capacity // block_size, block_size)
-    admitted = {"contiguous": 0, "paged": 0}
-    for seq, n in enumerate(lengths):
-        if contiguous.can_add() and admitted["contiguous"] == seq:
-            contiguous.add(seq)
-            contiguous.append(seq, n)
-            admitted["contiguous"] += 1
-        needed = -(-n // block_size)
-        if len(paged.free_blocks) >= needed and admitted["paged"] == seq:
-            paged.add(seq)
-            paged.append(seq, n)
-            admitted["paged"] += 1
-    return contiguous, paged, admitted
 
 
 class PagedAllocationPanel(Panel):

@@ -16,7 +16,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from helpers.data.leaf_flower import CLASS_NAMES, hex_to_rgb, load_csv
-from helpers.plotting import COLORS
+from helpers.plotting import COLORS, nice_ceiling
 from helpers.plotting.leaf_flower import CLASS_COLORS
 from helpers.scratch.tiny_net import (
     accuracy,
@@ -98,9 +98,20 @@ class LeafFlowerPanel(Panel):
         ax_loss.set_ylabel("average L1 loss")
         ax_loss.grid(alpha=0.3)
         self._loss_title = ax_loss.set_title("", fontsize=10, y=1.0)
+        self.moving = [*self._hidden_bars, self._swatch, *self._prob_bars,
+                       *self._prob_text, self._probs_title, self._loss_line,
+                       self._loss_dot, self._loss_title]  # fmt: skip
         self._finish()
         # keep the layout computed for the first frame: redraws skip the solver
         self.fig.set_layout_engine("none")
+
+    def site_grid(self) -> dict[str, list]:
+        """A leaf green, a grey-green, a flower yellow and a pink, small to large
+        (training needs a kernel: the static page shows the untrained network)."""
+        start = self.controls["color"].value
+        colours = list(dict.fromkeys([start, "#7f9f80", "#f1c804", "#e986b5"]))
+        volumes = sorted({self.controls["volume"].value, 2.0, 5.0, 30.0, 60.0, 90.0})
+        return {"color": colours, "volume": volumes}
 
     # --- buttons -----------------------------------------------------------
     def train_steps(self) -> None:
@@ -131,7 +142,8 @@ class LeafFlowerPanel(Panel):
         ax_hidden, ax_probs, ax_loss = self.ax
         for bar, value in zip(self._hidden_bars, hidden, strict=True):
             bar.set_height(value)
-        ax_hidden.set_ylim(0, max(1.0, float(hidden.max()) * 1.35))  # below the swatch
+        # below the swatch; a 1-2-5 limit stays put while the inputs move a little
+        ax_hidden.set_ylim(0, nice_ceiling(max(1.0, float(hidden.max()) * 1.35)))
         self._swatch.set_facecolor(np.array(hex_to_rgb(color)) / 255.0)
         for i, (bar, p) in enumerate(zip(self._prob_bars, probs, strict=True)):
             bar.set_height(p)

@@ -54,7 +54,7 @@ class LogitsPanel(Panel):
         left.set_title("probabilities p = softmax(z)", fontsize=9)
         self.grad_bars = right.bar(classes, np.zeros(N_CLASSES), color=COLORS[5])
         right.set_ylim(-1, 1)
-        right.axhline(0, color="0.5", lw=0.6)
+        zero_line = right.axhline(0, color="0.5", lw=0.6)  # drawn over the bars
         right.set_title(r"gradient $\partial L/\partial z = p - y$", fontsize=9)
         for ax in self.ax:
             ax.set_xticks(classes, [f"class {i}" for i in classes])
@@ -62,6 +62,7 @@ class LogitsPanel(Panel):
         self.prob_text = [
             left.text(i, 0, "", ha="center", va="bottom", fontsize=8) for i in classes
         ]
+        self.moving = [*self.prob_bars, *self.grad_bars, *self.prob_text, zero_line]
         self._finish()
         self.fig.set_layout_engine("none")  # freeze the first layout: faster redraws
 

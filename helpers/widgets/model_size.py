@@ -1,116 +1,30 @@
 """Panel of 12_transformer_block: a model-size calculator.
 
-Presets hold the public configurations of a few models; sliders change layers,
-width, heads, vocabulary and MLP width. Parameters are counted analytically, for
-the LLaMA layout with ``helpers.transformer.count_parameters`` and for the GPT-2
-layout (learned positions, LayerNorm with biases, biased linear layers, GELU MLP)
-with ``gpt2_parameter_count``.
+Presets (``helpers.sizing.PRESETS``) hold the public configurations of a few
+models, grouped-query ones included; sliders change layers, width, query heads,
+key/value heads, vocabulary and MLP width. All the arithmetic is
+``helpers.sizing.model_size_summary``; this module only arranges controls and
+artists.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import ipywidgets as widgets
 import numpy as np
 
-from helpers.plotting import COLORS
-from helpers.transformer import (
-    DecoderConfig,
-    kv_cache_bytes_per_token,
-    parameter_breakdown,
-    weights_bytes,
-)
-from helpers.validate import check_choice, check_int
+from helpers.plotting import COLORS, nice_ceiling
+from helpers.sizing import PRESETS, format_bytes, model_size_summary, to_unit
 from helpers.widgets import BenchCase, Panel
 
-__all__ = [
-    "PRESETS",
-    "ModelSizePanel",
-    "bench_cases",
-    "gpt2_parameter_breakdown",
-    "model_size_summary",
-]
+__all__ = ["ModelSizePanel", "bench_cases"]
 
-#: Public configurations: (layout, vocab, context, n_layer, n_head, d_model, d_ff,
-#: tied embeddings, the parameter count reported for the released weights).
-PRESETS = {
-    "GPT-2 small": ("gpt2", 50257, 1024, 12, 12, 768, 3072, True, 124_439_808),
-    "GPT-2 XL": ("gpt2", 50257, 1024, 48, 25, 1600, 6400, True, 1_557_611_200),
-    "LLaMA-7B": ("llama", 32000, 4096, 32, 32, 4096, 11008, False, 6_738_415_616),
-    "LLaMA-2-13B": ("llama", 32000, 4096, 40, 40, 5120, 13824, False, 13_015_864_320),
-    "LLaMA-65B": ("llama", 32000, 2048, 80, 64, 8192, 22016, False, 65_285_660_672),
-}
 _PARTS = ("embeddings", "attention", "mlp", "norms", "output head")
 
 
-def gpt2_parameter_breakdown(
-    vocab_size: int, context_length: int, n_layer: int, d_model: int, d_ff: int
-) -> dict[str, int]:
-    """Parameters of a GPT-2-layout model (tied output head, biases everywhere).
-
-    Introduced in 12_transformer_block.
-    """
-    for name, value in [
-        ("vocab_size", vocab_size),
-        ("context_length", context_length),
-        ("n_layer", n_layer),
-        ("d_model", d_model),
-        ("d_ff", d_ff),
-    ]:
-        check_int(value, name, low=1)
-    d = d_model
-    return {
-        "token embedding": vocab_size * d,
-        "position embedding": context_length * d,  # learned, not sinusoidal
-        "attention (qkv, o + biases)": n_layer * (4 * d * d + 4 * d),
-        "mlp (fc, proj + biases)": n_layer * (2 * d * d_ff + d_ff + d),
-        "layernorms": (2 * n_layer + 1) * 2 * d,  # weight and bias
-        "output head": 0,  # tied to the token embedding
-    }
-
-
-def model_size_summary(
-    layout: str,
-    vocab_size: int,
-    context_length: int,
-    n_layer: int,
-    n_head: int,
-    d_model: int,
-    d_ff: int,
-    tied: bool,
-) -> dict:
-    """Parameters (total and by part), weights memory and KV cache per token.
-
-    Introduced in 12_transformer_block.
-    """
-    check_choice(layout, "layout", ("llama", "gpt2"))
-    config = DecoderConfig(
-        vocab_size=vocab_size,
-        context_length=context_length,
-        n_layer=n_layer,
-        n_head=n_head,
-        d_model=d_model,
-        d_ff=d_ff,
-        tie_embeddings=bool(tied),
-    )
-    if layout == "llama":
-        raw = parameter_breakdown(config)
-        parts = dict(zip(_PARTS, raw.values(), strict=True))
-    else:
-        raw = gpt2_parameter_breakdown(
-            vocab_size, context_length, n_layer, d_model, d_ff
-        )
-        values = list(raw.values())
-        parts = dict(zip(_PARTS, [values[0] + values[1], *values[2:]], strict=True))
-    total = sum(parts.values())
-    return {
-        "parts": parts,
-        "total": total,
-        "bytes": {
-            name: weights_bytes(total, name) for name in ("fp32", "fp16", "int8")
-        },
-        "kv_bytes_per_token": kv_cache_bytes_per_token(config, dtype_bytes=2),
-        "context_length": context_length,
-    }
+def _largest_divisor_at_most(n: int, limit: int) -> int:
+    return max(d for d in range(1, min(n, limit) + 1) if n % d == 0)
 
 
 class ModelSizePanel(Panel):
@@ -137,6 +51,7 @@ class ModelSizePanel(Panel):
         c["n_layer"] = slider("n_layer", 1, 96, 1)
         c["d_model"] = slider("d_model", 64, 12288, 64)
         c["n_head"] = slider("n_head", 1, 128, 1)
+        c["n_kv_head"] = slider("n_kv_head", 1, 128, 1)
         c["vocab_size"] = slider("vocab", 1000, 256000, 1000)
         c["d_ff"] = slider("d_ff", 64, 49152, 64)
         left, right = self.ax
@@ -150,62 +65,86 @@ class ModelSizePanel(Panel):
         self._applying_preset = False
         c["preset"].observe(self._apply_preset, names="value")
         self._apply_preset()
+        self.moving = [*self._part_bars, *self._mem_bars, left.title]
         self._finish()
 
     def _apply_preset(self, change=None) -> None:
-        _, vocab, _, n_layer, n_head, d_model, d_ff, _, _ = PRESETS[
-            self.controls["preset"].value
-        ]
+        config = PRESETS[self.controls["preset"].value].config
         self._applying_preset = True  # one redraw for the whole preset
         try:
-            values = dict(
-                n_layer=n_layer,
-                n_head=n_head,
-                d_model=d_model,
-                vocab_size=vocab,
-                d_ff=d_ff,
-            )
-            for name, value in values.items():
-                self.controls[name].value = value
+            for name in ("n_layer", "n_head", "d_model", "vocab_size", "d_ff"):
+                self.controls[name].value = getattr(config, name)
+            self.controls["n_kv_head"].value = config.kv_heads
         finally:
             self._applying_preset = False
 
     def _on_change(self, change) -> None:
-        if not self._applying_preset:
-            self.refresh()
+        if self._applying_preset:
+            return
+        c = self.controls
+        if change is not None and change.get("owner") in (c["n_head"], c["n_kv_head"]):
+            # keep n_kv_head a divisor of n_head (the nearest one below)
+            fitted = _largest_divisor_at_most(c["n_head"].value, c["n_kv_head"].value)
+            if fitted != c["n_kv_head"].value:
+                self._applying_preset = True
+                try:
+                    c["n_kv_head"].value = fitted
+                finally:
+                    self._applying_preset = False
+        self.refresh()
+
+    def site_grid(self) -> dict[str, list]:
+        """Every preset (its sliders follow it)."""
+        return {"preset": list(PRESETS)}
+
+    def config(self):
+        """The ``DecoderConfig`` the controls describe (preset + slider values)."""
+        c = self.controls
+        n_head = c["n_head"].value
+        n_kv_head = _largest_divisor_at_most(n_head, c["n_kv_head"].value)
+        return replace(
+            PRESETS[c["preset"].value].config,
+            n_layer=c["n_layer"].value,
+            n_head=n_head,
+            n_kv_head=n_kv_head,
+            d_model=c["d_model"].value,
+            vocab_size=c["vocab_size"].value,
+            d_ff=c["d_ff"].value,
+        )
 
     def update(self) -> None:
-        c = self.controls
-        layout, vocab, context, *_, tied, published = PRESETS[c["preset"].value]
-        info = model_size_summary(
-            layout,
-            c["vocab_size"].value,
-            context,
-            c["n_layer"].value,
-            c["n_head"].value,
-            c["d_model"].value,
-            c["d_ff"].value,
-            tied,
-        )
+        preset = PRESETS[self.controls["preset"].value]
+        config = self.config()
+        info = model_size_summary(config, preset.layout)
         millions = np.array(list(info["parts"].values())) / 1e6
         for bar, width in zip(self._part_bars, millions, strict=True):
             bar.set_width(width)
-        self.ax[0].set_xlim(0, max(millions.max(), 1e-3) * 1.1)
-        gigabytes = np.array(list(info["bytes"].values())) / 1e9
+        # 1-2-5 limits: a move redraws only the bars unless the scale changes
+        self.ax[0].set_xlim(0, nice_ceiling(max(millions.max(), 1e-3) * 1.1))
+        gigabytes = np.array([to_unit(b, "GB") for b in info["bytes"].values()])
         for bar, height in zip(self._mem_bars, gigabytes, strict=True):
             bar.set_height(height)
-        self.ax[1].set_ylim(0, gigabytes.max() * 1.15)
+        self.ax[1].set_ylim(0, nice_ceiling(gigabytes.max() * 1.15))
         self.ax[0].set_title(f"{info['total'] / 1e9:.3f} B parameters", fontsize=10)
-        kv = info["kv_bytes_per_token"]
-        note = " = the released model" if info["total"] == published else ""
+        kv, context = info["kv_bytes_per_token"], config.context_length
+        note = (
+            " = the released model" if info["total"] == preset.published_params else ""
+        )
+        kind = (
+            "MHA"
+            if config.kv_heads == config.n_head
+            else "MQA"
+            if config.kv_heads == 1
+            else "GQA"
+        )
+        fp16, int8 = info["bytes"]["fp16"], info["bytes"]["int8"]
         self.set_readout(
-            f"{info['total']:,} parameters ({layout} layout){note}\n"
-            f"weights: FP32 {gigabytes[0]:.2f} GB, FP16 {gigabytes[1]:.2f} GB, "
-            f"INT8 {gigabytes[2]:.2f} GB\n"
-            f"{c['n_head'].value} heads x head_dim {c['d_model'].value // c['n_head'].value}"
-            f" (heads split the width: they change neither count)\n"
-            f"KV cache (FP16): {kv / 2**20:.3f} MiB per token, "
-            f"{kv * context / 2**30:.2f} GiB for a full {context}-token context"
+            f"{info['total']:,} parameters ({preset.layout} layout){note}\n"
+            f"weights: FP16 {format_bytes(fp16)}, INT8 {format_bytes(int8)}\n"
+            f"{config.n_head} query heads x head_dim {config.head_dim}, "
+            f"{config.kv_heads} KV head(s): {kind}\n"
+            f"KV cache (FP16): {format_bytes(kv)} per token, "
+            f"{format_bytes(kv * context)} for a full {context}-token context"
         )
 
 
@@ -215,10 +154,11 @@ def bench_cases() -> list[BenchCase]:
             "12_transformer_block: ModelSizePanel",
             ModelSizePanel,
             {
-                "preset": ["GPT-2 small", "LLaMA-65B", "LLaMA-7B"],
+                "preset": ["GPT-2 small", "LLaMA-2-70B", "Mistral-7B-v0.1", "LLaMA-7B"],
                 "n_layer": [8, 64],
                 "d_model": [2048, 8192],
                 "n_head": [16, 64],
+                "n_kv_head": [8, 1],
                 "vocab_size": [50000, 128000],
                 "d_ff": [4096, 20000],
             },

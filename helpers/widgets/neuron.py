@@ -103,6 +103,9 @@ class NeuronPanel(Panel):
         ax.set_ylabel("$x_2$")
         ax.legend(loc="lower left", fontsize=8)
         self._title = ax.set_title("", fontsize=10, y=1.0)  # fixed: faster redraw
+        # the plane is drawn under the spines and the legend: they move with it
+        self.moving = [self._image, self._line, self._arrow, self._tip, self._title,
+                       ax.get_legend()]  # fmt: skip
         self._finish()
         # keep the layout computed for the first frame: redraws skip the solver
         self.fig.set_layout_engine("none")

@@ -22,6 +22,11 @@ __all__ = ["SignalPanel", "bench_cases", "finite_for_log"]
 _LOW, _HIGH = 1e-12, 1e12
 
 
+def _snap_depth(depth: int) -> int:
+    """The x-axis end for ``depth`` layers: the next multiple of 10."""
+    return 10 * -(-depth // 10)
+
+
 def finite_for_log(values) -> np.ndarray:
     """Values ready for a log axis: overflowed (inf), zero or negative values
     become NaN (not drawn). Introduced in 08_normalization."""
@@ -70,7 +75,19 @@ class SignalPanel(Panel):
             ax.set_title(label, fontsize=10)
             ax.axhline(1.0, color="0.6", lw=0.8, ls=":")
             ax.grid(alpha=0.3, which="major")
+        self.moving = [self.std_line, self.grad_line]
         self._finish()
+
+    def site_grid(self) -> dict[str, list]:
+        """The story of 08: depth, a bad init scale, and each norm with and
+        without the residual path (relu, He init)."""
+        c = self.controls
+        return {
+            "depth": sorted({10, 30, 60, c["depth"].value}),
+            "scale": sorted({0.5, 1.0, 2.0, c["scale"].value}),
+            "norm": list(c["norm"].options),
+            "residual": [c["residual"].value, not c["residual"].value],
+        }
 
     def update(self) -> None:
         c = self.controls
@@ -89,12 +106,13 @@ class SignalPanel(Panel):
         self.std_line.set_data(layers, stds)
         self.grad_line.set_data(layers, grads)
         for ax, values in zip(self.ax, (stds, grads), strict=True):
-            ax.set_xlim(0.5, depth + 0.5)
+            ax.set_xlim(0.5, _snap_depth(depth) + 0.5)  # steps of 10: fewer redraws
             shown = values[np.isfinite(values)]
             if shown.size:
-                low = max(_LOW, shown.min() / 3)
-                high = min(_HIGH, shown.max() * 3)
-                ax.set_ylim(min(low, 0.3), max(high, 3.0))
+                # whole decades: small moves keep the axes (and a fast redraw)
+                low = max(_LOW, 10.0 ** np.floor(np.log10(shown.min() / 2)))
+                high = min(_HIGH, 10.0 ** np.ceil(np.log10(shown.max() * 2)))
+                ax.set_ylim(min(low, 0.1), max(high, 10.0))
         std, grad = stats["activation_std"], stats["input_grad_norm"]
         if not np.isfinite(std[-1]):
             first = int(np.argmax(~np.isfinite(std))) + 1
@@ -105,6 +123,11 @@ class SignalPanel(Panel):
                 f"std(h_1) = {std[0]:.3g}, std(h_{depth}) = {std[-1]:.3g};  "
                 f"gradient at layer 1 / at layer {depth} = {ratio:.3g}"
             )
+        text += (
+            f"\nactivation std: layer 1 = {std[0]:.3g}, layer {depth} = {std[-1]:.3g}"
+            f"\ngradient norm |dL/dh|: layer 1 = {grad[0]:.3g}, "
+            f"layer {depth} = {grad[-1]:.3g}"
+        )
         self.set_readout(text)
 
 

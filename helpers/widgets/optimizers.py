@@ -1,94 +1,25 @@
 """Panels of 07_optimizers: optimizer paths on a two-parameter loss surface, and
 the warmup + cosine learning-rate curve.
 
-The loss surfaces (``SURFACES``) and ``optimizer_path`` / ``schedule_curve`` are
-plain functions, tested on their own; the panels call them and move artists.
+The loss surfaces are ``helpers.scratch.optim.SURFACES`` and the curves
+``helpers.scratch.surfaces`` (tested on their own); the panels only call them and
+move artists.
 Introduced in 07_optimizers.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 
 from helpers.plotting import COLORS
 from helpers.plotting.optimizers import draw_contours
-from helpers.scratch.optim import OPTIMIZER_NAMES, trajectory
-from helpers.scratch.schedules import warmup_cosine_curve
-from helpers.validate import check_choice, check_int, check_number
+from helpers.scratch.optim import OPTIMIZER_NAMES, SURFACES
+from helpers.scratch.surfaces import optimizer_path, schedule_curve
+from helpers.validate import check_choice
 from helpers.widgets import BenchCase, Panel
 
-__all__ = [
-    "SURFACES",
-    "OptimizerPanel",
-    "SchedulePanel",
-    "Surface",
-    "bench_cases",
-    "optimizer_path",
-    "schedule_curve",
-]
-
-
-@dataclass(frozen=True)
-class Surface:
-    """A two-parameter loss with its gradient and a good plotting window."""
-
-    loss: Callable[[np.ndarray, np.ndarray], np.ndarray]  # vectorised f(w1, w2)
-    grad: Callable[[np.ndarray], np.ndarray]  # gradient at a point (w1, w2)
-    start: tuple[float, float]  # where every optimizer starts
-    minimum: tuple[float, float]  # the global minimum
-    xlim: tuple[float, float]  # plotting window, w1
-    ylim: tuple[float, float]  # plotting window, w2
-
-
-#: The loss surfaces of the optimizer panel.
-SURFACES = {
-    # a long narrow valley: curvature 0.2 along w1, 4 along w2
-    "ravine": Surface(
-        loss=lambda x, y: 0.1 * x**2 + 2.0 * y**2,
-        grad=lambda p: np.array([0.2 * p[0], 4.0 * p[1]]),
-        start=(-4.5, 1.5),
-        minimum=(0.0, 0.0),
-        xlim=(-5.0, 5.0),
-        ylim=(-2.0, 2.0),
-    ),
-    # a curved banana-shaped valley (Rosenbrock with b = 10)
-    "banana": Surface(
-        loss=lambda x, y: (1 - x) ** 2 + 10.0 * (y - x**2) ** 2,
-        grad=lambda p: np.array(
-            [
-                -2 * (1 - p[0]) - 40.0 * p[0] * (p[1] - p[0] ** 2),
-                20.0 * (p[1] - p[0] ** 2),
-            ]
-        ),
-        start=(-1.5, 2.0),
-        minimum=(1.0, 1.0),
-        xlim=(-2.0, 2.0),
-        ylim=(-1.0, 3.0),
-    ),
-}
-
-
-def optimizer_path(surface: str, optimizer: str, lr: float, steps: int) -> np.ndarray:
-    """The points visited by ``optimizer`` on ``SURFACES[surface]``, shape
-    (steps + 1, 2). Introduced in 07_optimizers."""
-    check_choice(surface, "surface", SURFACES)
-    check_choice(optimizer, "optimizer name", OPTIMIZER_NAMES)
-    s = SURFACES[surface]
-    return trajectory(optimizer, s.grad, s.start, lr, steps)
-
-
-def schedule_curve(
-    peak_lr: float, warmup_steps: int, total_steps: int, min_ratio: float = 0.0
-) -> np.ndarray:
-    """Learning rate at steps 0 … total_steps of warmup + cosine decay.
-    Introduced in 07_optimizers."""
-    peak_lr = check_number(peak_lr, "peak_lr", low=0, low_inclusive=False)
-    total_steps = check_int(total_steps, "total_steps", low=1, high=1_000_000)
-    return peak_lr * warmup_cosine_curve(warmup_steps, total_steps, min_ratio)
+__all__ = ["OptimizerPanel", "SchedulePanel", "bench_cases"]
 
 
 class OptimizerPanel(Panel):
@@ -124,6 +55,8 @@ class OptimizerPanel(Panel):
         ax.set_xlabel("$w_1$")
         ax.set_ylabel("$w_2$")
         ax.legend(fontsize=7, loc="lower right")
+        self.moving = [self.path_line, self.start_marker, self.end_marker,
+                       self.min_marker, ax.get_legend(), ax.title]  # fmt: skip
         self._contours = None
         self._surface_drawn = None
         self._finish()
@@ -133,6 +66,7 @@ class OptimizerPanel(Panel):
             self._contours.remove()
         s = SURFACES[name]
         self._contours = draw_contours(self.ax, s.loss, s.xlim, s.ylim, resolution=80)
+        self._contours.set_zorder(1)  # under the path (which is redrawn on top)
         self.start_marker.set_data([s.start[0]], [s.start[1]])
         self.min_marker.set_data([s.minimum[0]], [s.minimum[1]])
         self._surface_drawn = name
@@ -190,6 +124,7 @@ class SchedulePanel(Panel):
         ax.set_ylabel("learning rate")
         ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
         ax.grid(alpha=0.3)
+        self.moving = [self.line, self.warmup_line]
         self._finish()
 
     def update(self) -> None:

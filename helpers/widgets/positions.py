@@ -75,7 +75,10 @@ class SinusoidalPanel(Panel):
         (self.row_line,) = row_ax.plot([], [], "-", lw=1, color=COLORS[0])
         row_ax.set_ylim(-1.1, 1.1)
         row_ax.set_xlabel("dimension")
+        row_ax.set_ylabel("PE[position]")
         row_ax.grid(alpha=0.3)
+        self.moving = [self.heatmap, self.marker, self.row_line, heat_ax.title,
+                       row_ax.title]  # fmt: skip
         self._finish()
         # keep the layout computed for the first frame: later frames skip the
         # constrained-layout pass, which roughly halves the PNG redraw time
@@ -94,7 +97,7 @@ class SinusoidalPanel(Panel):
         )
         self.row_line.set_data(np.arange(d_model), table[position])
         self.ax[1].set_xlim(-0.5, d_model - 0.5)
-        self.ax[1].set_ylabel(f"PE[{position}]")
+        self.ax[1].set_title(f"row PE[{position}]", fontsize=9)
         slowest = 2 * math.pi * 10000 ** ((d_model - 2) / d_model)
         self.set_readout(
             f"row {position}: sin/cos of {position} x omega_i for {d_model // 2} "
@@ -147,6 +150,8 @@ class RopeShiftPanel(Panel):
         curve_ax.set_xlabel("offset m - n")
         curve_ax.set_ylabel("score q_m . k_n")
         curve_ax.grid(alpha=0.3)
+        self.moving = [self.q_arrow, self.k_arrow, self.here, circle_ax.title,
+                       curve_ax.title, circle_ax.get_legend()]  # fmt: skip
         self._finish()
         # keep the layout computed for the first frame: later frames skip the
         # constrained-layout pass, which roughly halves the PNG redraw time

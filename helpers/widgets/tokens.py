@@ -4,86 +4,27 @@ tokenizer, raw UTF-8 bytes and a byte-level BPE with a chosen number of merges."
 from __future__ import annotations
 
 import html
-from functools import lru_cache
 
 import ipywidgets as widgets
-import numpy as np
 
-from helpers.bpe import BPETokenizer, train_bpe
-from helpers.data.char_tokenizer import CharTokenizer
-from helpers.data.sample_texts import CHINESE_TEXT, ENGLISH_TEXT
-from helpers.plotting import COLORS
-from helpers.validate import check_choice, check_int
+from helpers.plotting import COLORS, nice_ceiling
+from helpers.tokenizer_demo import (
+    CORPORA,  # noqa: F401  (re-exported for tests not yet moved to core)
+    MAX_MERGES,
+    bytes_per_token,  # noqa: F401
+    compression_curve,
+    corpus_bytes_per_token,
+    demo_tokenizers,
+    token_counts,
+)
 from helpers.widgets import BenchCase, Panel
 
-__all__ = [
-    "CORPORA",
-    "TokenizerPanel",
-    "bench_cases",
-    "bytes_per_token",
-    "demo_tokenizers",
-    "token_counts",
-]
+__all__ = ["TokenizerPanel", "bench_cases"]
 
-#: The training texts the panel offers.
-CORPORA = {
-    "english": ENGLISH_TEXT,
-    "chinese": CHINESE_TEXT,
-    "english+chinese": ENGLISH_TEXT + "\n" + CHINESE_TEXT,
-}
-_MAX_MERGES = 400
-_CURVE_POINTS = 12
-
-
-@lru_cache(maxsize=len(CORPORA))
-def demo_tokenizers(corpus: str) -> tuple[CharTokenizer, BPETokenizer]:
-    """The character tokenizer and the BPE (up to 400 merges) trained on one of
-    ``CORPORA``; computed once per corpus. Introduced in 09_tokens_and_embeddings."""
-    check_choice(corpus, "corpus", CORPORA)
-    text = CORPORA[corpus]
-    return CharTokenizer.from_text(text), train_bpe(text, _MAX_MERGES)
-
-
-def bytes_per_token(tokenizer: BPETokenizer, text: str, n_merges: int) -> float:
-    """UTF-8 bytes of ``text`` divided by its number of BPE tokens (1.0 with no
-    merges; higher = better compression). Introduced in 09_tokens_and_embeddings."""
-    n_bytes = len(text.encode("utf-8"))
-    if n_bytes == 0:
-        raise ValueError("text must not be empty to measure compression")
-    return n_bytes / len(tokenizer.encode(text, n_merges))
-
-
-def token_counts(
-    text: str, char_tokenizer: CharTokenizer, bpe: BPETokenizer, n_merges: int
-) -> dict[str, object]:
-    """How ``text`` splits under each scheme: counts, BPE IDs and token strings, and
-    the characters the closed character vocabulary does not know.
-
-    Introduced in 09_tokens_and_embeddings.
-    """
-    if not isinstance(text, str):
-        raise TypeError(f"text must be a str, got {type(text).__name__}")
-    n_merges = check_int(n_merges, "n_merges", low=0, high=len(bpe.merges))
-    unknown = sorted({c for c in text if c not in char_tokenizer.char_to_id})
-    ids = bpe.encode(text, n_merges)
-    return {
-        "characters": len(text),
-        "unknown_chars": unknown,
-        "bytes": len(text.encode("utf-8")),
-        "bpe_tokens": len(ids),
-        "bpe_ids": ids,
-        "bpe_pieces": [bpe.token_text(i) for i in ids],
-    }
-
-
-def _curve(corpus: str) -> tuple[np.ndarray, np.ndarray]:
-    _, bpe = demo_tokenizers(corpus)
-    steps = np.unique(np.linspace(0, len(bpe.merges), _CURVE_POINTS).astype(int))
-    values = [bytes_per_token(bpe, CORPORA[corpus], int(m)) for m in steps]
-    return steps, np.array(values)
-
-
-_curve = lru_cache(maxsize=len(CORPORA))(_curve)
+#: Characters analysed per keystroke: BPE-encoding 2,000 characters takes about
+#: 10 ms here, 100,000 would take half a second, so a pasted book only shows its
+#: first part (the readout says so).
+MAX_TEXT_CHARS = 2_000
 
 
 class TokenizerPanel(Panel):
@@ -103,7 +44,7 @@ class TokenizerPanel(Panel):
             options=list(CORPORA), value="english+chinese", description="trained on"
         )
         self.controls["merges"] = widgets.IntSlider(
-            value=100, min=0, max=_MAX_MERGES, step=10, description="merges"
+            value=100, min=0, max=MAX_MERGES, step=10, description="merges"
         )
         self.tokens_html = widgets.HTML()
         bars_ax, curve_ax = self.ax
@@ -117,6 +58,8 @@ class TokenizerPanel(Panel):
         curve_ax.set_xlabel("number of merges")
         curve_ax.set_ylabel("bytes per token (corpus)")
         curve_ax.grid(alpha=0.3)
+        self.moving = [*self.bars, *self.bar_texts, self.curve, self.here,
+                       curve_ax.title]  # fmt: skip
         self._finish()
         # keep the layout computed for the first frame: later frames skip the
         # constrained-layout pass, which roughly halves the PNG redraw time
@@ -128,8 +71,12 @@ class TokenizerPanel(Panel):
             [controls, self.image, self.tokens_html, self.readout, self.status]
         )
 
+    def readout_html(self) -> str:
+        return self.tokens_html.value + self.readout.value
+
     def update(self) -> None:
-        text = self.controls["text"].value
+        full_text = self.controls["text"].value
+        text = full_text[:MAX_TEXT_CHARS]
         corpus = self.controls["corpus"].value
         char_tokenizer, bpe = demo_tokenizers(corpus)
         n_merges = min(self.controls["merges"].value, len(bpe.merges))
@@ -140,12 +87,12 @@ class TokenizerPanel(Panel):
             bar.set_width(count)
             label.set_x(count + 0.02 * top)
             label.set_text(str(count))
-        self.ax[0].set_xlim(0, 1.25 * top)
-        steps, values = _curve(corpus)
+        self.ax[0].set_xlim(0, nice_ceiling(1.25 * top))  # stays put for small edits
+        steps, values = compression_curve(corpus)
         self.curve.set_data(steps, values)
-        current = bytes_per_token(bpe, CORPORA[corpus], n_merges)
+        current = corpus_bytes_per_token(corpus, n_merges)
         self.here.set_data([n_merges], [current])
-        self.ax[1].set_xlim(-10, _MAX_MERGES + 10)
+        self.ax[1].set_xlim(-10, MAX_MERGES + 10)
         self.ax[1].set_ylim(0.8, 1.1 * max(values.max(), current))
         self.ax[1].set_title(
             f"vocab = 256 + {n_merges} = {256 + n_merges}", fontsize=10
@@ -154,8 +101,15 @@ class TokenizerPanel(Panel):
         unknown = info["unknown_chars"]
         shown_ids = info["bpe_ids"][:40]
         more = " …" if len(info["bpe_ids"]) > 40 else ""
+        cut = (
+            f"long text: showing the first {MAX_TEXT_CHARS:,} of "
+            f"{len(full_text):,} characters\n"
+            if len(full_text) > MAX_TEXT_CHARS
+            else ""
+        )
         self.set_readout(
-            f"BPE trained on {corpus!r}, using {n_merges} of {len(bpe.merges)} merges: "
+            cut
+            + f"BPE trained on {corpus!r}, using {n_merges} of {len(bpe.merges)} merges: "
             f"{info['bpe_tokens']} tokens for {info['characters']} characters "
             f"({info['bytes']} bytes)\n"
             f"IDs: {shown_ids}{more}\n"
@@ -195,6 +149,7 @@ def bench_cases() -> list[BenchCase]:
                     "hello world",
                     "苹果手机和红富士苹果 🍎",
                     "The model reads tokens.",
+                    "A pasted book, 100,000 characters. " * 2858,  # capped per move
                 ],
             },
         )

@@ -37,13 +37,11 @@ CHROMIUM_FLAGS = [
 ]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 
-# JupyterLab settings for the test server: no news / update checks, and every cell
-# rendered (no virtual scrolling), so each panel can be found and screenshotted.
+# JupyterLab settings for the test server: every cell rendered (no virtual
+# scrolling), so each panel can be found and screenshotted. No news / update
+# settings here: the test checks that the course's own environment turns them off
+# (tools/configure_lab.py, run by `make setup`), as a teacher's `make lab` does.
 LAB_SETTINGS = {
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-        "fetchNews": "false",
-        "checkForUpdates": False,
-    },
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {
         "windowingMode": "none",
     },
@@ -112,8 +110,6 @@ class LabServer:
             "--LabApp.expose_app_in_browser=True",
             f"--LabApp.user_settings_dir={settings}",
             f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
-            "--LabApp.news_url=",
-            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]  # fmt: skip
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")  # CI containers run as root
@@ -190,10 +186,27 @@ def browser(chromium_required):
             browser.close()
 
 
+def is_local(url: str) -> bool:
+    """True for addresses on this machine (and for data:/blob:/about: URLs)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme in {"data", "blob", "about", "chrome-extension"}:
+        return True
+    host = parts.hostname or ""
+    return host in {"127.0.0.1", "localhost", "::1"} or parts.scheme == "file"
+
+
 @pytest.fixture
 def page(browser, lab_server):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
+    page.external_requests = []  # every request that would leave 127.0.0.1
+    page.on(
+        "request",
+        lambda request: None if is_local(request.url)
+        else page.external_requests.append(request.url),
+    )
     try:
         yield page
     finally:

@@ -221,3 +221,10 @@ def test_notebook_runs_in_jupyterlab(page, lab_server, name):
     problems = page.evaluate(JS_PROBLEMS)
     assert not problems, f"{name} after moving controls: {problems}"
     assert _screenshot(page, name).stat().st_size > 10_000
+    # a quiet classroom: no news pop-up, and nothing left 127.0.0.1
+    assert page.get_by_text("official Jupyter news").count() == 0, (
+        f"{name}: JupyterLab asked about news (run `make setup`: tools/configure_lab.py)"
+    )
+    assert not page.external_requests, f"{name}: requests left the machine: " + ", ".join(
+        page.external_requests[:5]
+    )
