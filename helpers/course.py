@@ -16,19 +16,20 @@ import torch
 
 from helpers.data.char_tokenizer import CharTokenizer
 from helpers.transformer import Decoder, DecoderConfig
-from helpers.validate import as_array, check_int
+from helpers.validate import as_array, check_int, check_number
 
 __all__ = [
+    "greedy_pick",
     "INFERENCE_STEPS",
+    "notebook_file",
     "NOTEBOOKS",
     "PIPELINE",
-    "TRAINING_STEPS",
+    "pipeline_shapes",
     "PipelineShapes",
     "Stage",
-    "greedy_pick",
-    "notebook_file",
-    "pipeline_shapes",
     "stage_keys",
+    "TRAINING_STEPS",
+    "wave",
 ]
 
 #: Every notebook of the course: file stem → Chinese title (in order).
@@ -253,3 +254,10 @@ def greedy_pick(probs, vocab) -> tuple[str, float]:
         raise ValueError("probs must be non-negative")
     best = int(np.argmax(p))
     return vocab[best], float(p[best])
+
+
+def wave(x, frequency: float, amplitude: float) -> np.ndarray:
+    """``amplitude · sin(2π · frequency · x)``. Introduced in 00_course_map."""
+    frequency = check_number(frequency, "frequency", low=0)
+    amplitude = check_number(amplitude, "amplitude", low=0)
+    return amplitude * np.sin(2 * np.pi * frequency * np.asarray(x, dtype=float))

@@ -19,6 +19,7 @@ __all__ = [
     "pair_frequencies",
     "relative_shift_matrix",
     "rope_cache",
+    "rope_score",
     "sinusoidal_encoding",
 ]
 
@@ -175,3 +176,26 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     rot_odd = x_even * sin + x_odd * cos
     out = torch.stack((rot_even, rot_odd), dim=-1)  # (..., T, head_dim // 2, 2)
     return out.flatten(-2).to(x.dtype)  # (..., T, head_dim)
+
+
+def rope_score(
+    q: torch.Tensor, k: torch.Tensor, m: int, n: int, base: float = 10000.0
+) -> float:
+    """The dot product of ``q`` rotated to position ``m`` and ``k`` rotated to
+    position ``n`` (1-D vectors of the same even length), in float64.
+
+    Introduced in 10_positional_encoding.
+    """
+    if not isinstance(q, torch.Tensor) or not isinstance(k, torch.Tensor):
+        raise TypeError("q and k must be torch tensors")
+    if q.dim() != 1 or q.shape != k.shape:
+        raise ValueError(
+            f"q and k must be 1-D of the same length, got {tuple(q.shape)} and "
+            f"{tuple(k.shape)}"
+        )
+    m = check_int(m, "m", low=0)
+    n = check_int(n, "n", low=0)
+    cos, sin = rope_cache(q.shape[0], max(m, n) + 1, base, dtype=torch.float64)
+    q_rot = apply_rope(q.double()[None, :], cos[m : m + 1], sin[m : m + 1])[0]
+    k_rot = apply_rope(k.double()[None, :], cos[n : n + 1], sin[n : n + 1])[0]
+    return float(q_rot @ k_rot)

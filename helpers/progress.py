@@ -163,7 +163,9 @@ def exercise_catalogue() -> dict[str, list[str]]:
     import helpers.checks
 
     catalogue: dict[str, list[str]] = {}
-    for info in sorted(pkgutil.iter_modules(helpers.checks.__path__), key=lambda i: i.name):
+    for info in sorted(
+        pkgutil.iter_modules(helpers.checks.__path__), key=lambda i: i.name
+    ):
         if not info.name.startswith("nb"):
             continue
         module = importlib.import_module(f"helpers.checks.{info.name}")
@@ -204,7 +206,9 @@ def format_table(rows: list[ProgressRow]) -> str:
     """The table as text, with totals and the file's path."""
     lines = [f"{'notebook':<10}{'passed':>8}{'attempted':>11}{'not yet':>9}"]
     for r in rows:
-        lines.append(f"{r.notebook:<10}{r.passed:>8}{r.attempted:>11}{r.not_attempted:>9}")
+        lines.append(
+            f"{r.notebook:<10}{r.passed:>8}{r.attempted:>11}{r.not_attempted:>9}"
+        )
     lines.append(
         f"{'total':<10}{sum(r.passed for r in rows):>8}"
         f"{sum(r.attempted for r in rows):>11}{sum(r.not_attempted for r in rows):>9}"

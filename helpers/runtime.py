@@ -10,6 +10,7 @@ import contextlib
 import os
 import platform
 import random
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -107,16 +108,45 @@ def resolve_device(device: torch.device | str | None = None) -> torch.device:
     return device
 
 
+def busy_cores(window: float = 0.25) -> float | None:
+    """How many cores other programs keep busy right now: the machine's non-idle
+    CPU time over ``window`` seconds (from ``/proc/stat``), in cores. ``None``
+    where that cannot be read (then the 1-minute load average is used, or nothing).
+    Introduced in 13_train_a_tiny_llm."""
+
+    def sample() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat", encoding="ascii") as handle:
+                fields = [int(v) for v in handle.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields), idle
+
+    first = sample()
+    if first is None:
+        return None
+    time.sleep(window)
+    second = sample()
+    total, idle = second[0] - first[0], second[1] - first[1]
+    if total <= 0:
+        return None
+    return (total - idle) / total * (os.cpu_count() or 1)
+
+
 def training_threads(load: float | None = None, cores: int | None = None) -> int:
     """CPU threads for a training run: every core torch uses by default, unless
-    other programs keep the machine busy (1-minute load average ``load``), then
-    only the cores they leave free, at least one. OpenMP threads that wait for a
-    busy core stall each other: measured on a 2-core machine at load 6, two
-    threads trained at 640 tokens/s and one at 12,700 (bench/train_profile.py).
-    Introduced in 13_train_a_tiny_llm."""
+    other programs keep the machine busy (``load`` busy cores; measured now with
+    ``busy_cores``, else the 1-minute load average), then only the cores they leave
+    free, at least one. OpenMP threads that wait for a busy core stall each other:
+    measured on a 2-core machine at load 6, two threads trained at 640 tokens/s and
+    one at 12,700; on the quiet machine two threads gave 19,400 and one 12,400
+    (bench/train_profile.py). Introduced in 13_train_a_tiny_llm."""
     cores = (
         torch.get_num_threads() if cores is None else check_int(cores, "cores", low=1)
     )
+    if load is None:
+        load = busy_cores()
     if load is None:
         try:
             load = os.getloadavg()[0]

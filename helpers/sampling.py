@@ -52,7 +52,8 @@ __all__ = [
 # --------------------------------------------------------------------------
 # Sampling
 # --------------------------------------------------------------------------
-#: Next-word candidates (the sampling panel of 14_inference_and_kv_cache) after "The cat sat on the" and made-up logits for them.
+#: Next-word candidates after "The cat sat on the" and made-up logits for them
+#: (the sampling panel of 14_inference_and_kv_cache).
 EXAMPLE_WORDS = ("mat", "sofa", "floor", "roof", "table", "bed", "moon", "piano")
 EXAMPLE_LOGITS = torch.tensor([3.0, 2.2, 2.0, 1.2, 1.0, 0.6, -0.5, -1.0])
 

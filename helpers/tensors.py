@@ -15,22 +15,22 @@ from dataclasses import dataclass
 
 import torch
 
-from helpers import sizing
 from helpers.runtime import synchronize
 from helpers.sizing import require_memory
 from helpers.transformer import DecoderConfig, scaled_dot_product_attention, split_heads
 from helpers.validate import check_choice, check_int, check_number
 
 __all__ = [
-    "SHAPE_OPS",
-    "MatmulTiming",
     "apply_shape_op",
     "build_llm_tensors",
+    "describe_result",
     "gflops",
     "linear_param_count",
     "llm_tensor_shapes",
     "matmul_flops",
     "matmul_loops",
+    "MatmulTiming",
+    "SHAPE_OPS",
     "split_heads",
     "time_matmul",
 ]
@@ -336,3 +336,18 @@ def linear_param_count(in_features: int, out_features: int, bias: bool = True) -
     if not isinstance(bias, bool):
         raise TypeError(f"bias must be True or False, got {type(bias).__name__}")
     return in_features * out_features + (out_features if bias else 0)
+
+
+def describe_result(name: str) -> dict[str, object]:
+    """Run shape operation ``name`` on ``x = torch.arange(24).view(2, 3, 4)`` and
+    describe the result: its shape, and whether it shares x's memory (a view) or
+    is a new tensor (a copy). Introduced in 04_tensors_and_gpu."""
+    x = torch.arange(24).view(2, 3, 4)
+    result = apply_shape_op(name, x)
+    shares = result.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
+    return {
+        "result": result,
+        "shape": list(result.shape),
+        "shares_memory": bool(shares),
+        "contiguous": result.is_contiguous(),
+    }

@@ -161,7 +161,7 @@ def test_multihead_rejects_heads_not_dividing_width():
 
 
 def test_toy_heads_look_where_they_should():
-    from helpers.widgets.attention import toy_attention
+    from helpers.attention_demo import toy_attention
 
     words = "the dog chased the cat and the cat ran".split()
     previous = toy_attention(words, "previous token")
@@ -180,7 +180,7 @@ def test_toy_heads_look_where_they_should():
 
 
 def test_scaling_demo_variance_grows_with_d_k():
-    from helpers.widgets.attention import scaling_demo
+    from helpers.attention_demo import scaling_demo
 
     for d_k in (4, 64, 1024):
         raw = scaling_demo(d_k, scaled=False)["score_std"]

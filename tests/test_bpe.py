@@ -194,7 +194,7 @@ def test_bad_merges_and_saved_data():
 
 
 def test_token_counts_and_bytes_per_token():
-    from helpers.widgets.tokens import bytes_per_token, demo_tokenizers, token_counts
+    from helpers.tokenizer_demo import bytes_per_token, demo_tokenizers, token_counts
 
     char_tokenizer, bpe = demo_tokenizers("english")
     info = token_counts("the tokens 苹", char_tokenizer, bpe, 50)

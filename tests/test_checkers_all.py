@@ -48,7 +48,8 @@ def test_every_checker_is_listed_and_keeps_the_signature(module):
     checkers = {
         name: fn
         for name, fn in vars(module).items()
-        if name.startswith("check_") and inspect.isfunction(fn)
+        if name.startswith("check_")
+        and inspect.isfunction(fn)
         and fn.__module__ == module.__name__
     }
     listed = {c.check.__name__ for c in getattr(module, "CHECKER_CASES", [])}
@@ -57,7 +58,10 @@ def test_every_checker_is_listed_and_keeps_the_signature(module):
         params = list(inspect.signature(fn).parameters.values())
         assert len(params) == 2, name
         assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD, name
-        assert params[1].name == "quiet" and params[1].kind is inspect.Parameter.KEYWORD_ONLY
+        assert (
+            params[1].name == "quiet"
+            and params[1].kind is inspect.Parameter.KEYWORD_ONLY
+        )
         assert params[1].default is False, name
 
 
@@ -109,13 +113,17 @@ def _same(a, b) -> bool:
 
 
 HOSTILE = {
-    "bf16": lambda ref: lambda *a: _map(ref(*a), lambda t: torch.as_tensor(t).bfloat16()),
-    "grad list": lambda ref: lambda *a: [
-        torch.tensor(1.0, requires_grad=True) * 2,
-        torch.zeros(2, requires_grad=True),
-    ],
-    "liar str": lambda ref: lambda *a: type("S", (str,), {"__eq__": lambda s, o: True})(
-        "x"
+    "bf16": lambda ref: (
+        lambda *a: _map(ref(*a), lambda t: torch.as_tensor(t).bfloat16())
+    ),
+    "grad list": lambda ref: (
+        lambda *a: [
+            torch.tensor(1.0, requires_grad=True) * 2,
+            torch.zeros(2, requires_grad=True),
+        ]
+    ),
+    "liar str": lambda ref: (
+        lambda *a: type("S", (str,), {"__eq__": lambda s, o: True})("x")
     ),
     "complex": lambda ref: lambda *a: 1 + 2j,
     "generator": lambda ref: lambda *a: (i for i in range(3)),
@@ -158,7 +166,9 @@ def _solution_code(notebook_number: str, checker_name: str) -> list[str]:
         return []
     cells = json.loads(paths[0].read_text(encoding="utf-8"))["cells"]
     for i, cell in enumerate(cells):
-        if cell["cell_type"] == "code" and f"{checker_name}(" in "".join(cell["source"]):
+        if cell["cell_type"] == "code" and f"{checker_name}(" in "".join(
+            cell["source"]
+        ):
             for later in cells[i + 1 : i + 4]:
                 text = "".join(later["source"])
                 if later["cell_type"] == "markdown" and "<details" in text:

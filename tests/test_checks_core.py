@@ -73,7 +73,9 @@ def test_not_attempted_and_not_a_function():
         lambda x: torch.tensor(np.tanh(x), dtype=torch.bfloat16),
         lambda x: torch.tensor(np.tanh(x), dtype=torch.float16),
         lambda x: torch.tensor(np.tanh(x), requires_grad=True) * 1.0,
-        lambda x: [torch.tensor(v, requires_grad=True) for v in np.atleast_1d(np.tanh(x))],
+        lambda x: [
+            torch.tensor(v, requires_grad=True) for v in np.atleast_1d(np.tanh(x))
+        ],
         lambda x: (v for v in np.atleast_1d(np.tanh(x))),
         lambda x: np.tanh(x) + 0j,
         lambda x: type("Liar", (str,), {"__eq__": lambda s, o: True})("x"),

@@ -21,12 +21,20 @@ def test_writes_quiet_settings_inside_the_prefix(tmp_path):
     assert notification == {"fetchNews": "false", "checkForUpdates": False}
     assert lab["@jupyterlab/translation-extension:plugin"]["locale"] == "zh_CN"
     config = json.loads(server.read_text())["LabApp"]
-    assert config["news_url"] is None and "NeverCheck" in config["check_for_updates_class"]
+    assert (
+        config["news_url"] is None and "NeverCheck" in config["check_for_updates_class"]
+    )
 
 
 @pytest.mark.parametrize(
     ("value", "language"),
-    [("zh", "zh"), ("zh_CN.UTF-8", "zh"), ("en_US.UTF-8", "en"), ("C.UTF-8", "en"), ("", "en")],
+    [
+        ("zh", "zh"),
+        ("zh_CN.UTF-8", "zh"),
+        ("en_US.UTF-8", "en"),
+        ("C.UTF-8", "en"),
+        ("", "en"),
+    ],
 )
 def test_language_from_the_lang_variable(value, language):
     assert configure_lab.language_from(value) == language

@@ -21,6 +21,7 @@ from helpers.course import (
     notebook_file,
     pipeline_shapes,
     stage_keys,
+    wave,
 )
 from helpers.plotting.course_map import plot_pipeline, plot_training_vs_inference
 from helpers.widgets import apply_move
@@ -28,7 +29,6 @@ from helpers.widgets.course_map import (
     PipelinePanel,
     WidgetCheckPanel,
     stage_readout_html,
-    wave,
 )
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,12 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HELPERS = ROOT / "helpers"
-PRESENTATION = ("helpers.plotting", "helpers.widgets", "helpers.checks", "helpers.progress")
+PRESENTATION = (
+    "helpers.plotting",
+    "helpers.widgets",
+    "helpers.checks",
+    "helpers.progress",
+)
 CHECKS_CORE = ("helpers.checks", "helpers.checks.answers", "helpers.checks.sandbox")
 
 
@@ -56,7 +61,9 @@ def test_layers(module):
         bad = sorted(n for n in imported if _within(n, PRESENTATION))
         assert not bad, f"core module {module} imports presentation: {bad}"
     if _within(module, ("helpers.plotting",)):
-        bad = sorted(n for n in imported if _within(n, ("helpers.widgets", "helpers.checks")))
+        bad = sorted(
+            n for n in imported if _within(n, ("helpers.widgets", "helpers.checks"))
+        )
         assert not bad, f"{module} (plotting) imports {bad}"
     if re.fullmatch(r"helpers\.checks\.nb\d\d", module):
         bad = sorted(
@@ -81,7 +88,9 @@ def _notebook_imports(path: Path) -> list[tuple[str, str]]:
             continue
         source = "".join(cell["source"])
         source = "\n".join(
-            line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))
+            line
+            for line in source.splitlines()
+            if not line.lstrip().startswith(("%", "!"))
         )
         try:
             tree = ast.parse(source)

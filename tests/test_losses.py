@@ -295,7 +295,7 @@ def test_complex_and_uint64_inputs_are_refused():
 
 
 def test_logits_panel_state():
-    from helpers.widgets.losses import logits_state
+    from helpers.scratch.losses import logits_state
 
     state = logits_state([2.0, 1.0, 0.1, -1.0], 0)
     np.testing.assert_allclose(state["probabilities"].sum(), 1.0)

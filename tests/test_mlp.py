@@ -249,7 +249,7 @@ def test_layer_gradient_norms_matched_init_is_he_for_relu():
 
 
 def test_panel_network_gradients_match_finite_differences():
-    from helpers.widgets.backprop import _net, network_state
+    from helpers.scratch.backprop_net import _net, network_state
 
     for activation in ["sigmoid", "tanh", "relu"]:
         state = network_state(0.7, -1.1, 0.2, activation)
@@ -268,7 +268,7 @@ def test_panel_network_gradients_match_finite_differences():
 
 
 def test_panel_network_rejects_bad_input():
-    from helpers.widgets.backprop import network_state
+    from helpers.scratch.backprop_net import network_state
 
     with pytest.raises(ValueError, match="unknown activation 'gelu'"):
         network_state(0.0, 0.0, 0.5, "gelu")
@@ -290,7 +290,7 @@ def test_gradient_norm_figure():
 def test_network_diagram_labels_every_node_and_edge():
     from helpers.plotting import new_figure
     from helpers.plotting.backprop import NetworkDiagram
-    from helpers.widgets.backprop import network_state
+    from helpers.scratch.backprop_net import network_state
 
     fig, ax = new_figure()
     diagram = NetworkDiagram(ax, [2, 3, 1])

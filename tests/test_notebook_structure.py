@@ -102,7 +102,9 @@ def test_prose_is_chinese_and_code_cells_are_short(path):
     assert not long_cells, f"code cells over 30 lines: {long_cells}"
 
 
-SEED_REFERENCE = re.compile(r"种子|seed\s*0\d\d|\bseeds?\b.{0,12}§|图\s*\d+|蓝色神经元", re.I)
+SEED_REFERENCE = re.compile(
+    r"种子|seed\s*0\d\d|\bseeds?\b.{0,12}§|图\s*\d+|蓝色神经元", re.I
+)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
@@ -113,7 +115,9 @@ def test_self_contained_with_references(path):
     for i, cell in enumerate(cells):
         if cell["cell_type"] == "markdown":
             hit = SEED_REFERENCE.search(source(cell))
-            assert not hit, f"cell {i} cites what the learner cannot see: {hit.group(0)!r}"
+            assert not hit, (
+                f"cell {i} cites what the learner cannot see: {hit.group(0)!r}"
+            )
     markdown = "\n".join(source(c) for c in cells if c["cell_type"] == "markdown")
     parts = re.split(r"^#+\s*参考资料\s*$", markdown, flags=re.M)
     assert len(parts) == 2, "one '## 参考资料' section"
@@ -139,7 +143,10 @@ NOTATION = {
     "diag": (r"\bdiag\b", r"对角"),
     "⊙": (r"⊙|\\odot", r"逐元素"),
     "softmax": (r"(?i)softmax", r"(?is)softmax.*(exp|e\^)|(exp|e\^).*softmax"),
-    "logits": (r"\blogits?\b", r"(?s)logits?.*(未归一化|原始分数)|(未归一化|原始分数).*logits?"),
+    "logits": (
+        r"\blogits?\b",
+        r"(?s)logits?.*(未归一化|原始分数)|(未归一化|原始分数).*logits?",
+    ),
     "one-hot": (r"(?i)one[-_ ]hot", r"独热"),
 }
 
@@ -147,10 +154,14 @@ NOTATION = {
 def _prerequisites(cells: list[dict]) -> list[str]:
     title = source(cells[0])
     line = next((ln for ln in title.splitlines() if "前置" in ln), "")
-    return sorted(set(re.findall(r"\b(\d\d)_", line)) | set(re.findall(r"\b(\d\d)\b", line)))
+    return sorted(
+        set(re.findall(r"\b(\d\d)_", line)) | set(re.findall(r"\b(\d\d)\b", line))
+    )
 
 
-def _first(cells: list[dict], pattern: str, code_too: bool, start: int = 0) -> int | None:
+def _first(
+    cells: list[dict], pattern: str, code_too: bool, start: int = 0
+) -> int | None:
     for i, cell in enumerate(cells[start:], start):
         if cell["cell_type"] == "markdown" or code_too:
             if re.search(pattern, source(cell)):

@@ -280,7 +280,9 @@ def test_bad_options():
 
 
 def test_optimizer_path_and_panel_logic():
-    from helpers.widgets.optimizers import SURFACES, OptimizerPanel, optimizer_path
+    from helpers.scratch.optim import SURFACES
+    from helpers.scratch.surfaces import optimizer_path
+    from helpers.widgets.optimizers import OptimizerPanel
 
     path = optimizer_path("ravine", "sgd", 0.2, 100)
     assert path.shape == (101, 2)
@@ -299,7 +301,7 @@ def test_optimizer_path_and_panel_logic():
 
 
 def test_surface_gradients_match_torch():
-    from helpers.widgets.optimizers import SURFACES
+    from helpers.scratch.optim import SURFACES
 
     for name, surface in SURFACES.items():
         point = torch.tensor([0.3, -0.7], dtype=torch.float64, requires_grad=True)
@@ -320,7 +322,7 @@ def test_plotting_functions_of_07():
         plot_lr_schedules,
         plot_paths,
     )
-    from helpers.widgets.optimizers import SURFACES
+    from helpers.scratch.optim import SURFACES
 
     s = SURFACES["ravine"]
     path = trajectory("sgd", s.grad, s.start, 0.2, 10)

@@ -197,7 +197,7 @@ def test_apply_rope_bad_inputs():
 
 
 def test_rope_score_helper_matches_apply_rope_and_rejects_bad_input():
-    from helpers.widgets.positions import rope_score
+    from helpers.positions import rope_score
 
     torch.manual_seed(3)
     q, k = torch.randn(8, dtype=torch.float64), torch.randn(8, dtype=torch.float64)

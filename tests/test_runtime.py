@@ -149,3 +149,23 @@ def test_precision_on_a_fake_cuda_device_and_its_scaler():
     assert not runtime.grad_scaler("cpu").is_enabled()
     with pytest.raises(TypeError, match="Precision"):
         runtime.grad_scaler("cpu", "fp16")
+
+
+def test_busy_cores_sees_another_busy_process():
+    import os
+    import subprocess
+    import sys
+    import time
+
+    quiet = runtime.busy_cores(0.3)
+    if quiet is None:  # no /proc/stat (not Linux)
+        return
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)
+        busy = runtime.busy_cores(0.5)
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert 0 <= quiet <= (os.cpu_count() or 1)
+    assert busy >= 0.6  # one process spinning keeps about one core busy

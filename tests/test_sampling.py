@@ -291,7 +291,7 @@ def test_nb14_checkers_accept_reference_and_reject_wrong():
 
 
 def test_allocation_panel_logic_is_hand_checkable():
-    from helpers.widgets.inference import allocate_both, random_lengths
+    from helpers.sampling import allocate_both, random_lengths
 
     contiguous, paged, admitted = allocate_both([5, 17, 9], 32, 4, capacity=64)
     assert admitted == {"contiguous": 2, "paged": 3}  # 64 slots hold 2 × 32

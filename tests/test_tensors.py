@@ -27,6 +27,7 @@ from helpers.tensors import (
     MatmulTiming,
     apply_shape_op,
     build_llm_tensors,
+    describe_result,
     gflops,
     linear_param_count,
     llm_tensor_shapes,
@@ -37,11 +38,7 @@ from helpers.tensors import (
 )
 from helpers.transformer import DecoderConfig
 from helpers.widgets import apply_move
-from helpers.widgets.tensors import (
-    MatmulTimerPanel,
-    ShapeExplorerPanel,
-    describe_result,
-)
+from helpers.widgets.tensors import MatmulTimerPanel, ShapeExplorerPanel
 
 # --- the shape table --------------------------------------------------------------
 

@@ -11,6 +11,7 @@ from helpers.data.char_tokenizer import CharTokenizer
 from helpers.data.corpora import TokenBatches
 from helpers.runtime import precision_for
 from helpers.sampling import make_sampler
+from helpers.sizing import count_parameters
 from helpers.train import (
     TrainConfig,
     TrainProgress,
@@ -22,7 +23,6 @@ from helpers.train import (
     preset,
     train,
 )
-from helpers.sizing import count_parameters
 from helpers.transformer import Decoder, generate
 
 TEXT = "To be, or not to be, that is the question.\n"

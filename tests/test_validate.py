@@ -72,7 +72,9 @@ def test_check_token_ids():
         check_token_ids("abc", 3)
     with pytest.raises(TypeError, match=r"ids\[1\] must be an integer"):
         check_token_ids([0, 1.5], 3)
-    with pytest.raises(ValueError, match=r"ids\[0\] = 3 is out of range: expected 0 … 2"):
+    with pytest.raises(
+        ValueError, match=r"ids\[0\] = 3 is out of range: expected 0 … 2"
+    ):
         check_token_ids([3], 3)
 
 

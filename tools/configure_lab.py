@@ -38,7 +38,9 @@ def _write_json(path: Path, data: dict) -> None:
 def lab_overrides(language: str) -> dict:
     """JupyterLab settings for a quiet classroom, in ``language`` ("en" or "zh")."""
     if language not in LANGUAGES:
-        raise ValueError(f"language must be one of {sorted(LANGUAGES)}, got {language!r}")
+        raise ValueError(
+            f"language must be one of {sorted(LANGUAGES)}, got {language!r}"
+        )
     return {
         "@jupyterlab/apputils-extension:notification": {
             "fetchNews": "false",
@@ -66,7 +68,7 @@ def configure(prefix: Path, language: str) -> list[Path]:
 
 
 def language_from(value: str) -> str:
-    """"zh", "zh_CN", "zh_CN.UTF-8" → "zh"; anything else (e.g. en_US.UTF-8) → "en"."""
+    """ "zh", "zh_CN", "zh_CN.UTF-8" → "zh"; anything else (e.g. en_US.UTF-8) → "en"."""
     return "zh" if value.strip().lower().startswith("zh") else "en"
 
 

@@ -123,7 +123,11 @@ class _Exercise:
             tries = _attempts.get(self.id, 0)
             tier = min(tries, len(self.hints) - 1) + 1
             _attempts[self.id] = tries + 1
-            more = "（再试一次，如果还不对，会给出更具体的提示。）" if tier < len(self.hints) else ""
+            more = (
+                "（再试一次，如果还不对，会给出更具体的提示。）"
+                if tier < len(self.hints)
+                else ""
+            )
             body += f"\n   提示 {tier}/{len(self.hints)} (hint)：{self.hints[tier - 1]}{more}"
         result = CheckResult(passed, attempted, body, self.id, tier)
         _record(self.id, passed, attempted)
@@ -182,7 +186,9 @@ class FunctionExercise(_Exercise):
         if self.reference is None or not self.cases:
             raise ValueError(f"exercise {self.id}: give a reference and visible cases")
 
-    def all_cases(self, rng: np.random.Generator | None = None) -> list[tuple[str, tuple]]:
+    def all_cases(
+        self, rng: np.random.Generator | None = None
+    ) -> list[tuple[str, tuple]]:
         """(label, args) of the visible cases, then the hidden ones."""
         labelled = [(f"第 {i} 个用例", tuple(c)) for i, c in enumerate(self.cases, 1)]
         if self.hidden is not None:
@@ -261,7 +267,8 @@ class FunctionExercise(_Exercise):
         ]
         lines += [f"   注意：{note}" for note in got.notes]
         lines += [
-            f"   你的代码给出了警告 (warning)：{w}" for w in dict.fromkeys(outcome.warnings)
+            f"   你的代码给出了警告 (warning)：{w}"
+            for w in dict.fromkeys(outcome.warnings)
         ]
         if self.diagnose is not None:
             said = _safe_diagnose(self.diagnose, args, got.value, expected.value)
@@ -285,12 +292,16 @@ class ValueExercise(_Exercise):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.expected is None:
-            raise ValueError(f"exercise {self.id}: give a function for the expected value")
+            raise ValueError(
+                f"exercise {self.id}: give a function for the expected value"
+            )
 
     def check(self, value: Any, *, quiet: bool = False) -> CheckResult:
         """Compare ``value`` with the expected one; print and return the verdict."""
         if _is_unanswered(value) or (
-            isinstance(value, tuple | list) and value and all(map(_is_unanswered, value))
+            isinstance(value, tuple | list)
+            and value
+            and all(map(_is_unanswered, value))
         ):
             return self._not_attempted(quiet, "把答案赋给变量后重新运行本单元格。")
         want = normalise(self.expected())
@@ -302,10 +313,7 @@ class ValueExercise(_Exercise):
         outcome = call_limited(run, (), self.time_limit)
         if outcome.error is not None:
             if isinstance(outcome.error, TypeError | ValueError) and self.transform:
-                body = (
-                    f"❌ {self.title}：这个答案的形式不对。\n"
-                    f"   {outcome.error}"
-                )
+                body = f"❌ {self.title}：这个答案的形式不对。\n   {outcome.error}"
                 return self._verdict(False, True, body, quiet, hinted=True)
             return self._failed_run(outcome, "", quiet)
         got: Plain = outcome.value
@@ -331,4 +339,3 @@ def _safe_diagnose(diagnose, args, got, expected) -> str | None:
     except Exception:  # a diagnosis is a bonus; never let it break the verdict
         return None
     return str(said) if said else None
-

@@ -171,7 +171,9 @@ def _diff(a: Any, e: Any, rtol: float, atol: float, path: str) -> str | None:
             return f"{_where(path)}期望一个序列 (list/tuple)，得到 {_kind(a)}"
         a_items = list(a)
         if len(a_items) != len(e):
-            return f"{_where(path)}长度不对：期望 {len(e)} 个元素，得到 {len(a_items)} 个"
+            return (
+                f"{_where(path)}长度不对：期望 {len(e)} 个元素，得到 {len(a_items)} 个"
+            )
         for i, (ai, ei) in enumerate(zip(a_items, e, strict=True)):
             reason = _diff(ai, ei, rtol, atol, f"{path}[{i}]")
             if reason:
@@ -209,7 +211,9 @@ def _diff_numeric(a: Any, e: Any, rtol: float, atol: float, path: str) -> str | 
     if e_arr.dtype.kind == "b" and a_arr.dtype.kind != "b":
         return f"{_where(path)}期望布尔值 (True/False)，得到 {a_arr.dtype}"
     if a_arr.shape != e_arr.shape:
-        return f"{_where(path)}形状 (shape) 不对：期望 {e_arr.shape}，得到 {a_arr.shape}"
+        return (
+            f"{_where(path)}形状 (shape) 不对：期望 {e_arr.shape}，得到 {a_arr.shape}"
+        )
     a64 = a_arr.astype(np.complex128 if a_arr.dtype.kind == "c" else np.float64)
     e64 = e_arr.astype(np.complex128 if e_arr.dtype.kind == "c" else np.float64)
     ok = np.isclose(a64, e64, rtol=rtol, atol=atol, equal_nan=True)

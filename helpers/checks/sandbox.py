@@ -120,9 +120,7 @@ def explain(exc: BaseException) -> str:
             "逐元素比较或取最大请用 np.maximum(a, 0)、np.where(cond, a, b) 或 (a > 0) & (b > 0)。"
         )
     elif "boolean value of tensor" in low:
-        reason = (
-            "对一个多元素张量 (tensor) 用了 if / and / or：请改用 torch.where 或逐元素运算。"
-        )
+        reason = "对一个多元素张量 (tensor) 用了 if / and / or：请改用 torch.where 或逐元素运算。"
     elif any(p in low for p in _SHAPE_PATTERNS):
         reason = (
             "形状不匹配 (shape mismatch)：用 print(x.shape) 看看每个数组的形状。"
@@ -151,7 +149,9 @@ def explain(exc: BaseException) -> str:
             " Python 列表、NumPy 数组还是 torch 张量——它们的方法名不一样。"
         )
     elif isinstance(exc, ZeroDivisionError):
-        reason = "除以了 0 (ZeroDivisionError)：哪个分母可能为 0？需要单独处理这种情况吗？"
+        reason = (
+            "除以了 0 (ZeroDivisionError)：哪个分母可能为 0？需要单独处理这种情况吗？"
+        )
     elif isinstance(exc, OverflowError | FloatingPointError):
         reason = (
             "数值溢出 (overflow)：e 的很大次方超出了浮点数范围。"

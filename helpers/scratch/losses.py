@@ -12,18 +12,19 @@ from __future__ import annotations
 import numpy as np
 
 from helpers.scratch.activations import log_softmax, softmax
-from helpers.validate import as_array, check_choice, check_number
+from helpers.validate import as_array, check_choice, check_int, check_number
 
 __all__ = [
-    "IGNORE_INDEX",
     "binary_cross_entropy_with_logits",
     "causal_lm_loss",
+    "causal_lm_perplexity",
     "causal_lm_shift",
     "cross_entropy",
     "cross_entropy_grad",
-    "causal_lm_perplexity",
+    "IGNORE_INDEX",
     "l1_loss",
     "l1_loss_grad",
+    "logits_state",
     "mse_loss",
     "mse_loss_grad",
     "perplexity",
@@ -220,3 +221,15 @@ def binary_cross_entropy_with_logits(logits, targets) -> float:
     if (y < 0).any() or (y > 1).any():
         raise ValueError("targets must lie in [0, 1] (probabilities of class 1)")
     return float(np.mean(np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))))
+
+
+def logits_state(logits, target: int) -> dict:
+    """Probabilities, loss −log p[target] and gradient p − one_hot(target) for one
+    row of logits. Introduced in 06_loss_functions."""
+    logits = as_array(logits, "logits", ndim=1)
+    target = check_int(target, "target", low=0, high=logits.size - 1)
+    return {
+        "probabilities": softmax(logits),
+        "loss": cross_entropy(logits[None, :], [target]),
+        "gradient": cross_entropy_grad(logits[None, :], [target])[0],
+    }

@@ -11,12 +11,7 @@ import numpy as np
 
 from helpers.plotting import COLORS
 from helpers.plotting.backprop import NetworkDiagram
-from helpers.scratch.backprop_net import (  # _net: for tests not yet moved to core
-    HIDDEN_ACTIVATIONS,
-    LAYER_SIZES,
-    _net,  # noqa: F401
-    network_state,
-)
+from helpers.scratch.backprop_net import HIDDEN_ACTIVATIONS, LAYER_SIZES, network_state
 from helpers.scratch.depth import vanishing_norms
 from helpers.widgets import BenchCase, Panel
 

@@ -7,10 +7,10 @@ import html
 import ipywidgets as widgets
 import numpy as np
 
-from helpers.course import NOTEBOOKS, PIPELINE, notebook_file
+from helpers.course import NOTEBOOKS, PIPELINE, notebook_file, wave
 from helpers.plotting import COLORS
 from helpers.plotting.course_map import plot_pipeline
-from helpers.validate import check_choice, check_number
+from helpers.validate import check_choice
 from helpers.widgets import BenchCase, Panel
 
 __all__ = [
@@ -18,15 +18,7 @@ __all__ = [
     "WidgetCheckPanel",
     "bench_cases",
     "stage_readout_html",
-    "wave",
 ]
-
-
-def wave(x, frequency: float, amplitude: float) -> np.ndarray:
-    """``amplitude · sin(2π · frequency · x)``. Introduced in 00_course_map."""
-    frequency = check_number(frequency, "frequency", low=0)
-    amplitude = check_number(amplitude, "amplitude", low=0)
-    return amplitude * np.sin(2 * np.pi * frequency * np.asarray(x, dtype=float))
 
 
 class WidgetCheckPanel(Panel):

@@ -12,11 +12,7 @@ import numpy as np
 import torch
 
 from helpers.plotting import COLORS
-from helpers.sampling import (  # continue_text: for tests not yet moved to core
-    continue_text,  # noqa: F401
-    next_token_probs,
-    stream_text,
-)
+from helpers.sampling import next_token_probs, stream_text
 from helpers.transformer import Decoder
 from helpers.widgets import BenchCase, Panel
 

@@ -8,26 +8,15 @@ import ipywidgets as widgets
 import numpy as np
 
 from helpers.plotting import COLORS
-from helpers.scratch.activations import softmax
-from helpers.scratch.losses import cross_entropy, cross_entropy_grad
-from helpers.validate import as_array, check_int
+from helpers.scratch.losses import logits_state
 from helpers.widgets import BenchCase, Panel
 
-__all__ = ["LogitsPanel", "bench_cases", "logits_state"]
+__all__ = [
+    "LogitsPanel",
+    "bench_cases",
+]
 
 N_CLASSES = 4
-
-
-def logits_state(logits, target: int) -> dict:
-    """Probabilities, loss −log p[target] and gradient p − one_hot(target) for one
-    row of logits. Introduced in 06_loss_functions."""
-    logits = as_array(logits, "logits", ndim=1)
-    target = check_int(target, "target", low=0, high=logits.size - 1)
-    return {
-        "probabilities": softmax(logits),
-        "loss": cross_entropy(logits[None, :], [target]),
-        "gradient": cross_entropy_grad(logits[None, :], [target])[0],
-    }
 
 
 class LogitsPanel(Panel):

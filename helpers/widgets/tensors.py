@@ -8,25 +8,19 @@ import torch
 from helpers.plotting import COLORS, nice_ceiling
 from helpers.plotting.tensors import draw_tensor
 from helpers.runtime import get_device
-from helpers.tensors import SHAPE_OPS, apply_shape_op, matmul_flops, time_matmul
+from helpers.tensors import (
+    SHAPE_OPS,
+    describe_result,
+    matmul_flops,
+    time_matmul,
+)
 from helpers.widgets import BenchCase, Panel
 
-__all__ = ["MatmulTimerPanel", "ShapeExplorerPanel", "bench_cases", "describe_result"]
-
-
-def describe_result(name: str) -> dict[str, object]:
-    """Run shape operation ``name`` on ``x = torch.arange(24).view(2, 3, 4)`` and
-    describe the result: its shape, and whether it shares x's memory (a view) or
-    is a new tensor (a copy). Introduced in 04_tensors_and_gpu."""
-    x = torch.arange(24).view(2, 3, 4)
-    result = apply_shape_op(name, x)
-    shares = result.untyped_storage().data_ptr() == x.untyped_storage().data_ptr()
-    return {
-        "result": result,
-        "shape": list(result.shape),
-        "shares_memory": bool(shares),
-        "contiguous": result.is_contiguous(),
-    }
+__all__ = [
+    "MatmulTimerPanel",
+    "ShapeExplorerPanel",
+    "bench_cases",
+]
 
 
 class ShapeExplorerPanel(Panel):

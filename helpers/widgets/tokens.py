@@ -9,9 +9,8 @@ import ipywidgets as widgets
 
 from helpers.plotting import COLORS, nice_ceiling
 from helpers.tokenizer_demo import (
-    CORPORA,  # noqa: F401  (re-exported for tests not yet moved to core)
+    CORPORA,
     MAX_MERGES,
-    bytes_per_token,  # noqa: F401
     compression_curve,
     corpus_bytes_per_token,
     demo_tokenizers,

@@ -204,8 +204,11 @@ def page(browser, lab_server):
     page.external_requests = []  # every request that would leave 127.0.0.1
     page.on(
         "request",
-        lambda request: None if is_local(request.url)
-        else page.external_requests.append(request.url),
+        lambda request: (
+            None
+            if is_local(request.url)
+            else page.external_requests.append(request.url)
+        ),
     )
     try:
         yield page

@@ -225,6 +225,6 @@ def test_notebook_runs_in_jupyterlab(page, lab_server, name):
     assert page.get_by_text("official Jupyter news").count() == 0, (
         f"{name}: JupyterLab asked about news (run `make setup`: tools/configure_lab.py)"
     )
-    assert not page.external_requests, f"{name}: requests left the machine: " + ", ".join(
-        page.external_requests[:5]
+    assert not page.external_requests, (
+        f"{name}: requests left the machine: " + ", ".join(page.external_requests[:5])
     )
