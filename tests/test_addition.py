@@ -85,3 +85,17 @@ def test_small_model_learns_two_digit_addition():
     print(f"trained in {time.perf_counter() - start:.1f} s, accuracy {accuracy}")
     assert untrained < 0.05
     assert accuracy >= 0.95
+
+
+def test_a_task_too_big_for_the_machine_is_refused_before_building(monkeypatch):
+    from helpers import sizing
+    from helpers.data.addition import addition_task_bytes
+
+    assert 30e9 < addition_task_bytes(4) < 45e9  # ~37 GB: 10^8 problems
+    assert addition_task_bytes(2) < 5e6  # 10^4 problems: ~2.7 MB
+    monkeypatch.setattr(sizing, "available_memory_bytes", lambda device="cpu": 2**30)
+    start = time.perf_counter()
+    with pytest.raises(MemoryError, match=r"AdditionTask\(4\).*needs about"):
+        AdditionTask(4)
+    assert time.perf_counter() - start < 5  # refused, not built
+    assert AdditionTask(2).digits == 2  # a small task still fits in 1 GiB

@@ -304,3 +304,12 @@ def test_network_diagram_labels_every_node_and_edge():
     assert diagram.node_text[2][0].get_text().startswith(f"a={state['output']:.2f}")
     with pytest.raises(ValueError, match="expected 3 layers"):
         diagram.update(state["values"][:2], state["node_grads"], [], [])
+
+
+def test_an_mlp_too_big_for_the_machine_is_refused_before_allocating(monkeypatch):
+    from helpers import sizing
+
+    monkeypatch.setattr(sizing, "available_memory_bytes", lambda device="cpu": 2**30)
+    with pytest.raises(MemoryError, match=r"MLP\[100000, 100000\] needs about 160"):
+        MLP([100_000, 100_000])  # 10^10 weights: 160 GB with gradients
+    assert MLP([3, 4, 2]).n_layers == 2

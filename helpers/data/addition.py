@@ -25,13 +25,25 @@ import random
 import torch
 
 from helpers.data.char_tokenizer import CharTokenizer
+from helpers.sizing import require_memory
 from helpers.validate import check_choice, check_int, check_number
 
-__all__ = ["ALPHABET", "AdditionTask", "addition_accuracy"]
+__all__ = ["ALPHABET", "AdditionTask", "addition_accuracy", "addition_task_bytes"]
 
 #: Every character an addition line can contain.
 ALPHABET = "0123456789+=\n"
 IGNORE_INDEX = -100  # targets with this value add nothing to the loss
+
+
+def addition_task_bytes(digits: int) -> int:
+    """Peak memory of building ``AdditionTask(digits)``: every one of the
+    10^(2·digits) problems is held as a Python pair (~100 bytes), its text
+    (1 byte per character), the encoded list (8 bytes per character) and the
+    int64 tensor (8 bytes per character). 2 digits: ~2.7 MB; 4 digits: ~37 GB.
+    Introduced in 13_train_a_tiny_llm."""
+    digits = check_int(digits, "digits", low=1)
+    line_length = 3 * digits + 4  # "21+43=" + "640\n"
+    return 10 ** (2 * digits) * (100 + 17 * line_length)
 
 
 class AdditionTask:
@@ -57,6 +69,9 @@ class AdditionTask:
         self.batch_size = check_int(batch_size, "batch_size", low=1)
         check_int(seed, "seed", low=0)
         self.tokenizer = CharTokenizer.from_text(ALPHABET)
+        require_memory(
+            addition_task_bytes(digits), f"AdditionTask({digits}) (every problem)"
+        )
         pairs = [(a, b) for a in range(10**digits) for b in range(10**digits)]
         random.Random(seed).shuffle(pairs)
         n_val = max(1, int(round(len(pairs) * val_fraction)))

@@ -14,6 +14,7 @@ import numpy as np
 
 from helpers.scratch.activations import get_activation
 from helpers.scratch.depth import matched_init
+from helpers.sizing import require_memory
 from helpers.validate import as_array, check_choice, check_int
 
 __all__ = [
@@ -72,6 +73,12 @@ class MLP:
         self._out, self._out_prime = get_activation(output_activation)
         check_choice(init, "init", _INITS)
         seed = check_int(seed, "seed", low=0)
+        n_numbers = sum(
+            a * b + b
+            for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True)
+        )
+        # weights and biases in float64, plus as much again for their gradients
+        require_memory(16 * n_numbers, f"MLP{self.layer_sizes}")
         rng = np.random.default_rng(seed)
         self.weights: list[np.ndarray] = []
         self.biases: list[np.ndarray] = []
