@@ -94,8 +94,10 @@ class ModelSizePanel(Panel):
         self.refresh()
 
     def site_grid(self) -> dict[str, list]:
-        """Every preset (its sliders follow it)."""
-        return {"preset": list(PRESETS)}
+        """Every preset (its sliders follow it), then a few depths for each: "what
+        if this model had 12 / 24 / 48 / 80 layers?"."""
+        start = self.controls["n_layer"].value
+        return {"preset": list(PRESETS), "n_layer": sorted({start, 12, 24, 48, 80})}
 
     def config(self):
         """The ``DecoderConfig`` the controls describe (preset + slider values)."""
