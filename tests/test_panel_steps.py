@@ -4,6 +4,7 @@ TokenizerPanel encodes at most ``MAX_TEXT_CHARS`` per keystroke, and the matmul
 timer measures large sizes only when its button is pressed."""
 
 import asyncio
+import threading
 
 import pytest
 import torch
@@ -83,7 +84,13 @@ def test_generation_continues_on_the_event_loop(model_and_tokenizer):
                 break
         return panel, first
 
-    panel, first = asyncio.run(move_and_wait())
+    # A fresh event loop in a thread of its own: this worker's main thread may
+    # already run one (Playwright's, when the browser tests share the worker).
+    box = {}
+    worker = threading.Thread(target=lambda: box.update(r=asyncio.run(move_and_wait())))
+    worker.start()
+    worker.join(120)
+    panel, first = box["r"]
     assert len(first) == GenerationPanel.TOKENS_PER_STEP
     assert len(panel.text) == 40 and "generating" not in panel.readout.value
     reference = GenerationPanel(model, tokenizer, "hello", seed=0)
