@@ -262,19 +262,12 @@ def continue_text(
     Unknown characters raise ``ValueError`` naming them; an empty prompt is
     refused. Introduced in 13_train_a_tiny_llm.
     """
-    if not isinstance(model, Decoder):
-        raise TypeError(f"model must be a Decoder, got {type(model).__name__}")
-    if not isinstance(prompt, str) or prompt == "":
-        raise ValueError("type a prompt of at least one character")
-    max_new_tokens = check_int(max_new_tokens, "max_new_tokens", low=1, high=2000)
-    ids = tokenizer.encode(prompt)  # ValueError for characters outside the vocabulary
-    device = next(model.parameters()).device
-    idx = torch.tensor([ids], dtype=torch.long, device=device)  # (1, T)
-    sampler = make_sampler(
-        temperature, top_k, top_p, generator=torch.Generator().manual_seed(seed)
-    )
-    out = generate(model, idx, max_new_tokens, sample=sampler)  # (1, T + new)
-    return tokenizer.decode(out[0, len(ids) :].tolist())
+    steps = stream_text(
+        model, tokenizer, prompt, max_new_tokens=max_new_tokens,
+        temperature=temperature, top_k=top_k, top_p=top_p, seed=seed,
+        tokens_per_step=max_new_tokens,
+    )  # fmt: skip
+    return list(steps)[-1]  # one step: the whole continuation
 
 
 def stream_text(
